@@ -1,0 +1,61 @@
+"""stack-auth: the Python SDK for the Stack Auth REST API.
+
+Async first, with a sync API generated from the same source::
+
+    from stack_auth import AsyncStackServerApp, StackServerApp
+
+    async with AsyncStackServerApp.from_env() as app:
+        user = await app.users.create(primary_email="a@example.com", primary_email_auth_enabled=True)
+
+    with StackServerApp.from_env() as app:
+        for user in app.users.list(query="example.com"):
+            print(user.primary_email)
+
+Errors are in :mod:`stack_auth.errors`, models in :mod:`stack_auth.models`, the emulator for tests in
+:mod:`stack_auth.testing` (extra ``testing``). Optional parts load on first use, never at ``import stack_auth``.
+"""
+
+from stack_auth._async._app import AsyncStackClientApp, AsyncStackServerApp
+from stack_auth._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    InternalServerError,
+    InvalidArgumentError,
+    MalformedResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    StackAuthApiError,
+    StackAuthError,
+)
+from stack_auth._sync._app import StackClientApp, StackServerApp
+from stack_auth._version import __version__
+from stack_auth.models import NOT_GIVEN, NotGiven
+
+__all__ = [
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APITimeoutError",
+    "AsyncStackClientApp",
+    "AsyncStackServerApp",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "InternalServerError",
+    "InvalidArgumentError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "NotGiven",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "StackAuthApiError",
+    "StackAuthError",
+    "StackClientApp",
+    "StackServerApp",
+    "__version__",
+]

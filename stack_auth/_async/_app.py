@@ -1,0 +1,245 @@
+"""The app objects: options, lifecycle, resources. ``AsyncStackServerApp`` is the one most code needs."""
+
+from __future__ import annotations
+
+import os
+from types import TracebackType
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+
+from stack_auth._async._transport import AsyncTransport, Credentials
+from stack_auth._async.resources.sessions import AsyncSessions
+from stack_auth._async.resources.teams import AsyncTeams
+from stack_auth._async.resources.users import AsyncUsers
+from stack_auth._async_http import AsyncHttpBackend
+from stack_auth._concurrency import AsyncLimiter, RateGate
+from stack_auth._config import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    ENV_API_URL,
+    ENV_PROJECT_ID,
+    ENV_PUBLISHABLE_CLIENT_KEY,
+    ENV_SECRET_SERVER_KEY,
+)
+from stack_auth._exceptions import ConfigurationError
+from stack_auth._http import TimeoutTypes
+from stack_auth._retry import RetryPolicy
+from stack_auth.models import NOT_GIVEN, NotGiven
+
+AppT = TypeVar("AppT", bound="_AsyncApp")
+
+
+class _AsyncApp:
+    """What the server and client apps share: credentials, transport, lifecycle, per-call options."""
+
+    _access_type: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        project_id: str,
+        secret_server_key: str | None = None,
+        publishable_client_key: str | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        rate_limit: float | None = None,
+    ) -> None:
+        _check_text("project_id", project_id)
+        if publishable_client_key is not None:
+            _check_text("publishable_client_key", publishable_client_key)
+        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+            raise ConfigurationError(f"base_url must be an http:// or https:// URL, got {base_url!r}")
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise ConfigurationError(
+                f"http_client must be an httpx.AsyncClient for {type(self).__name__}, got {type(http_client).__name__}"
+            )
+        if not isinstance(max_retries, int) or max_retries < 0:
+            raise ConfigurationError(f"max_retries must be a whole number >= 0, got {max_retries!r}")
+        try:
+            limiter = AsyncLimiter(max_concurrency)
+            gate = RateGate(rate_limit)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+        credentials = Credentials(
+            project_id=project_id,
+            access_type=self._access_type,
+            secret_server_key=secret_server_key,
+            publishable_client_key=publishable_client_key,
+        )
+        self._setup(
+            AsyncTransport(
+                credentials,
+                base_url=base_url,
+                http=AsyncHttpBackend(http_client=http_client, max_connections=max_concurrency),
+                limiter=limiter,
+                gate=gate,
+                retry=RetryPolicy(max_retries=max_retries),
+                timeout=timeout,
+            )
+        )
+
+    def _setup(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    @property
+    def project_id(self) -> str:
+        return self._transport.credentials.project_id
+
+    @property
+    def base_url(self) -> str:
+        return self._transport.base_url
+
+    def with_options(
+        self: AppT,
+        *,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> AppT:
+        """A cheap copy with other per-call options, sharing this app's connections, limits and rate gate.
+
+        ``await app.with_options(timeout=5, max_retries=0).users.get(user_id)``
+        """
+        if not isinstance(max_retries, NotGiven) and (not isinstance(max_retries, int) or max_retries < 0):
+            raise ConfigurationError(f"max_retries must be a whole number >= 0, got {max_retries!r}")
+        copy = object.__new__(type(self))
+        copy._setup(self._transport.with_options(timeout=timeout, max_retries=max_retries))
+        return copy
+
+    async def aclose(self) -> None:
+        """Close the connections this app opened (idempotent). A caller's own ``http_client`` stays open."""
+        await self._transport.aclose()
+
+    async def __aenter__(self: AppT) -> AppT:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(project_id={self.project_id!r}, base_url={self.base_url!r})"
+
+
+class AsyncStackServerApp(_AsyncApp):
+    """Server access to a Stack project: manage users, teams and sessions with the secret server key.
+
+    Create one per process and close it at shutdown::
+
+        async with AsyncStackServerApp(project_id="...", secret_server_key="...") as app:
+            user = await app.users.create(primary_email="a@example.com", primary_email_auth_enabled=True)
+            async for u in app.users.list(query="example.com"):
+                print(u.id, u.primary_email)
+
+    Options: ``base_url`` (self-hosted Stack), ``timeout`` (seconds or ``httpx.Timeout``), ``max_retries``,
+    ``max_concurrency`` (in-flight requests, also the pool size), ``rate_limit`` (requests per second, client side),
+    ``http_client`` (your own ``httpx.AsyncClient``; we never close it).
+    """
+
+    _access_type = "server"
+    users: AsyncUsers
+    teams: AsyncTeams
+    sessions: AsyncSessions
+
+    def __init__(
+        self,
+        *,
+        project_id: str,
+        secret_server_key: str,
+        publishable_client_key: str | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        rate_limit: float | None = None,
+    ) -> None:
+        _check_text("secret_server_key", secret_server_key, hint=f" (or set {ENV_SECRET_SERVER_KEY})")
+        super().__init__(
+            project_id=project_id,
+            secret_server_key=secret_server_key,
+            publishable_client_key=publishable_client_key,
+            base_url=base_url,
+            http_client=http_client,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_concurrency=max_concurrency,
+            rate_limit=rate_limit,
+        )
+
+    def _setup(self, transport: AsyncTransport) -> None:
+        super()._setup(transport)
+        self.users = AsyncUsers(transport)
+        self.teams = AsyncTeams(transport)
+        self.sessions = AsyncSessions(transport)
+
+    @classmethod
+    def from_env(cls, **options: Any) -> AsyncStackServerApp:
+        """An app configured from ``STACK_PROJECT_ID``, ``STACK_SECRET_SERVER_KEY``, ``STACK_PUBLISHABLE_CLIENT_KEY``
+        and ``STACK_API_URL``; keyword arguments override them."""
+        return cls(**{**_from_env(server=True), **options})
+
+
+class AsyncStackClientApp(_AsyncApp):
+    """Client access to a Stack project (publishable key, acting for end users with their tokens).
+
+    ``async with AsyncStackClientApp(project_id="...", publishable_client_key="...") as app: ...``
+    """
+
+    _access_type = "client"
+
+    def __init__(
+        self,
+        *,
+        project_id: str,
+        publishable_client_key: str | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        rate_limit: float | None = None,
+    ) -> None:
+        super().__init__(
+            project_id=project_id,
+            publishable_client_key=publishable_client_key,
+            base_url=base_url,
+            http_client=http_client,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_concurrency=max_concurrency,
+            rate_limit=rate_limit,
+        )
+
+    @classmethod
+    def from_env(cls, **options: Any) -> AsyncStackClientApp:
+        """An app configured from ``STACK_PROJECT_ID``, ``STACK_PUBLISHABLE_CLIENT_KEY`` and ``STACK_API_URL``."""
+        return cls(**{**_from_env(server=False), **options})
+
+
+def _check_text(name: str, value: object, *, hint: str = "") -> None:
+    if not isinstance(value, str) or not value.strip():
+        shown = "an empty string" if value == "" else type(value).__name__
+        raise ConfigurationError(f"{name} must be a non-empty string{hint}, got {shown}")
+
+
+def _from_env(*, server: bool) -> dict[str, Any]:
+    if not os.environ.get(ENV_PROJECT_ID):
+        raise ConfigurationError(f"{ENV_PROJECT_ID} is not set: set it to your Stack project id, or pass project_id=")
+    if server and not os.environ.get(ENV_SECRET_SERVER_KEY):
+        raise ConfigurationError(f"{ENV_SECRET_SERVER_KEY} is not set: set it, or pass secret_server_key=")
+    found: dict[str, Any] = {}
+    names = {"project_id": ENV_PROJECT_ID, "publishable_client_key": ENV_PUBLISHABLE_CLIENT_KEY, "base_url": ENV_API_URL}
+    if server:
+        names["secret_server_key"] = ENV_SECRET_SERVER_KEY
+    for option, env in names.items():
+        value = os.environ.get(env)
+        if value:
+            found[option] = value
+    return found

@@ -1,0 +1,42 @@
+"""Sessions (server access): ``app.sessions``."""
+
+from __future__ import annotations
+
+import builtins
+from datetime import timedelta
+
+from stack_auth._async._transport import AsyncTransport
+from stack_auth._config import MAX_SESSION_EXPIRES_IN_MILLIS
+from stack_auth._validate import millis, uuid_arg
+from stack_auth.models import SessionInfo, SessionTokens, structure
+
+
+class AsyncSessions:
+    """Create sessions for users (to act as them), list and revoke them."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    async def create(
+        self, user_id: str, *, expires_in: timedelta | None = None, is_impersonation: bool = False
+    ) -> SessionTokens:
+        """A new session for the user: ``tokens = await app.sessions.create(user.id, expires_in=timedelta(hours=1))``.
+
+        ``tokens.access_token`` acts as the user (client access); ``tokens.refresh_token`` renews it. Stack's
+        default lifetime is 365 days, its maximum 367.
+        """
+        body: dict[str, object] = {"user_id": uuid_arg(user_id, "user_id"), "is_impersonation": is_impersonation}
+        if expires_in is not None:
+            body["expires_in_millis"] = millis(expires_in, "expires_in", maximum=MAX_SESSION_EXPIRES_IN_MILLIS)
+        return structure(await self._transport.request("POST", "/auth/sessions", json=body), SessionTokens)
+
+    async def list(self, user_id: str) -> builtins.list[SessionInfo]:
+        """The user's active sessions."""
+        params = {"user_id": uuid_arg(user_id, "user_id")}
+        data = await self._transport.request("GET", "/auth/sessions", params=params)
+        return [structure(item, SessionInfo) for item in data["items"]]
+
+    async def revoke(self, session_id: str, *, user_id: str) -> None:
+        """Revoke one of the user's sessions; its refresh token stops working at once."""
+        params = {"user_id": uuid_arg(user_id, "user_id")}
+        await self._transport.request("DELETE", f"/auth/sessions/{uuid_arg(session_id, 'session_id')}", params=params)

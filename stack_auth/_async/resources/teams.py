@@ -1,0 +1,129 @@
+"""Teams, memberships and team permissions (server access): ``app.teams``."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from stack_auth._async._transport import AsyncTransport
+from stack_auth._known_errors import TeamNotFound
+from stack_auth._validate import given, path_segment, uuid_arg
+from stack_auth.models import NOT_GIVEN, NotGiven, Team, TeamMembership, TeamPermission, structure
+
+
+class AsyncTeams:
+    """Create, read, list, update and delete teams; add and remove members; grant and revoke permissions."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    async def create(
+        self,
+        display_name: str,
+        *,
+        creator_user_id: str | None = None,
+        profile_image_url: str | None | NotGiven = NOT_GIVEN,
+        client_metadata: Any | NotGiven = NOT_GIVEN,
+        client_read_only_metadata: Any | NotGiven = NOT_GIVEN,
+        server_metadata: Any | NotGiven = NOT_GIVEN,
+    ) -> Team:
+        """Create a team; ``creator_user_id`` also makes that user a member.
+
+        ``team = await app.teams.create(display_name="Acme", creator_user_id=user.id)``
+        """
+        body = given(
+            display_name=display_name,
+            profile_image_url=profile_image_url,
+            client_metadata=client_metadata,
+            client_read_only_metadata=client_read_only_metadata,
+            server_metadata=server_metadata,
+        )
+        if creator_user_id is not None:
+            body["creator_user_id"] = uuid_arg(creator_user_id, "creator_user_id")
+        return structure(await self._transport.request("POST", "/teams", json=body), Team)
+
+    async def get(self, team_id: str) -> Team | None:
+        """The team with this id, or None when there is none."""
+        try:
+            data = await self._transport.request("GET", f"/teams/{uuid_arg(team_id, 'team_id')}")
+        except TeamNotFound:
+            return None
+        return structure(data, Team)
+
+    async def list(self, *, user_id: str | None = None) -> builtins.list[Team]:
+        """All teams of the project, or the teams ``user_id`` is a member of (not paginated by Stack).
+
+        Members of a team: ``app.users.list(team_id=team.id)``.
+        """
+        params = {"user_id": None if user_id is None else uuid_arg(user_id, "user_id")}
+        data = await self._transport.request("GET", "/teams", params=params)
+        return [structure(item, Team) for item in data["items"]]
+
+    async def update(
+        self,
+        team_id: str,
+        *,
+        display_name: str | NotGiven = NOT_GIVEN,
+        profile_image_url: str | None | NotGiven = NOT_GIVEN,
+        client_metadata: Any | NotGiven = NOT_GIVEN,
+        client_read_only_metadata: Any | NotGiven = NOT_GIVEN,
+        server_metadata: Any | NotGiven = NOT_GIVEN,
+    ) -> Team:
+        """Change the fields you pass (None clears, an omitted argument is left alone)."""
+        body = given(
+            display_name=display_name,
+            profile_image_url=profile_image_url,
+            client_metadata=client_metadata,
+            client_read_only_metadata=client_read_only_metadata,
+            server_metadata=server_metadata,
+        )
+        data = await self._transport.request("PATCH", f"/teams/{uuid_arg(team_id, 'team_id')}", json=body)
+        return structure(data, Team)
+
+    async def delete(self, team_id: str) -> None:
+        """Delete a team and its memberships."""
+        await self._transport.request("DELETE", f"/teams/{uuid_arg(team_id, 'team_id')}")
+
+    async def add_member(self, team_id: str, user_id: str) -> TeamMembership:
+        """Make a user a member (:class:`~stack_auth.errors.TeamMembershipAlreadyExists` if already one)."""
+        path = f"/team-memberships/{uuid_arg(team_id, 'team_id')}/{uuid_arg(user_id, 'user_id')}"
+        return structure(await self._transport.request("POST", path, json={}), TeamMembership)
+
+    async def remove_member(self, team_id: str, user_id: str) -> None:
+        """Remove a member (:class:`~stack_auth.errors.TeamMembershipNotFound` if not one)."""
+        path = f"/team-memberships/{uuid_arg(team_id, 'team_id')}/{uuid_arg(user_id, 'user_id')}"
+        await self._transport.request("DELETE", path)
+
+    async def grant_permission(self, team_id: str, user_id: str, permission_id: str) -> TeamPermission:
+        """Grant a team permission (e.g. ``"$update_team"``) to a member."""
+        path = _permission_path(team_id, user_id, permission_id)
+        return structure(await self._transport.request("POST", path, json={}), TeamPermission)
+
+    async def revoke_permission(self, team_id: str, user_id: str, permission_id: str) -> None:
+        """Revoke a team permission from a member."""
+        await self._transport.request("DELETE", _permission_path(team_id, user_id, permission_id))
+
+    async def list_permissions(
+        self,
+        team_id: str,
+        user_id: str,
+        *,
+        permission_id: str | None = None,
+        recursive: bool | None = None,
+    ) -> builtins.list[TeamPermission]:
+        """The permissions ``user_id`` holds in ``team_id`` (``recursive=True`` includes contained ones)."""
+        params = {
+            "team_id": uuid_arg(team_id, "team_id"),
+            "user_id": uuid_arg(user_id, "user_id"),
+            "permission_id": permission_id,
+            "recursive": recursive,
+        }
+        data = await self._transport.request("GET", "/team-permissions", params=params)
+        return [structure(item, TeamPermission) for item in data["items"]]
+
+
+def _permission_path(team_id: str, user_id: str, permission_id: str) -> str:
+    return (
+        f"/team-permissions/{uuid_arg(team_id, 'team_id')}/{uuid_arg(user_id, 'user_id')}/"
+        f"{path_segment(permission_id, 'permission_id')}"
+    )

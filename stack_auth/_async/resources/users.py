@@ -1,0 +1,199 @@
+"""Users (server access): ``app.users``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stack_auth._async._pagination import AsyncPager
+from stack_auth._async._transport import AsyncTransport
+from stack_auth._config import DEFAULT_PAGE_SIZE
+from stack_auth._known_errors import UserNotFound
+from stack_auth._validate import given, page_size, uuid_arg
+from stack_auth.models import NOT_GIVEN, NotGiven, Page, ServerUser, structure
+
+
+class AsyncUsers:
+    """Create, read, list, update and delete the project's users."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    async def create(
+        self,
+        *,
+        primary_email: str | None | NotGiven = NOT_GIVEN,
+        password: str | None | NotGiven = NOT_GIVEN,
+        display_name: str | None | NotGiven = NOT_GIVEN,
+        primary_email_verified: bool | NotGiven = NOT_GIVEN,
+        primary_email_auth_enabled: bool | NotGiven = NOT_GIVEN,
+        profile_image_url: str | None | NotGiven = NOT_GIVEN,
+        client_metadata: Any | NotGiven = NOT_GIVEN,
+        client_read_only_metadata: Any | NotGiven = NOT_GIVEN,
+        server_metadata: Any | NotGiven = NOT_GIVEN,
+        password_hash: str | None | NotGiven = NOT_GIVEN,
+        otp_auth_enabled: bool | NotGiven = NOT_GIVEN,
+        passkey_auth_enabled: bool | NotGiven = NOT_GIVEN,
+        totp_secret_base64: str | None | NotGiven = NOT_GIVEN,
+        is_anonymous: bool | NotGiven = NOT_GIVEN,
+        country_code: str | None | NotGiven = NOT_GIVEN,
+        oauth_providers: list[dict[str, Any]] | NotGiven = NOT_GIVEN,
+    ) -> ServerUser:
+        """Create a user; ``POST /users``. Sent once: a create is never retried after it may have reached Stack.
+
+        ``user = await app.users.create(primary_email="a@example.com", password="...", primary_email_auth_enabled=True)``
+
+        As on Stack, an email is only unique (and usable to sign in) with ``primary_email_auth_enabled=True``.
+
+        Raises :class:`~stack_auth.errors.UserEmailAlreadyExists` when the email is taken.
+        """
+        body = given(
+            primary_email=primary_email,
+            password=password,
+            display_name=display_name,
+            primary_email_verified=primary_email_verified,
+            primary_email_auth_enabled=primary_email_auth_enabled,
+            profile_image_url=profile_image_url,
+            client_metadata=client_metadata,
+            client_read_only_metadata=client_read_only_metadata,
+            server_metadata=server_metadata,
+            password_hash=password_hash,
+            otp_auth_enabled=otp_auth_enabled,
+            passkey_auth_enabled=passkey_auth_enabled,
+            totp_secret_base64=totp_secret_base64,
+            is_anonymous=is_anonymous,
+            country_code=country_code,
+            oauth_providers=oauth_providers,
+        )
+        return structure(await self._transport.request("POST", "/users", json=body), ServerUser)
+
+    async def get(self, user_id: str) -> ServerUser | None:
+        """The user with this id, or None when there is none: ``user = await app.users.get(user_id)``."""
+        try:
+            data = await self._transport.request("GET", f"/users/{uuid_arg(user_id, 'user_id')}")
+        except UserNotFound:
+            return None
+        return structure(data, ServerUser)
+
+    def list(
+        self,
+        *,
+        query: str | None = None,
+        order_by: str | None = None,
+        desc: bool | None = None,
+        team_id: str | None = None,
+        include_anonymous: bool | None = None,
+        include_restricted: bool | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> AsyncPager[ServerUser]:
+        """Every matching user, across pages: ``async for user in app.users.list(query="example.com"): ...``.
+
+        ``query`` searches emails, display names and exact ids; ``team_id`` lists a team's members;
+        ``order_by="signed_up_at"`` with ``desc=True`` gives the newest first. ``limit`` is the page size.
+        """
+        params = _list_params(query, order_by, desc, team_id, include_anonymous, include_restricted, limit)
+
+        async def fetch(page_cursor: str | None) -> Page[ServerUser]:
+            data = await self._transport.request("GET", "/users", params={**params, "cursor": page_cursor})
+            return _users_page(data)
+
+        return AsyncPager(fetch, cursor)
+
+    async def list_page(
+        self,
+        *,
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        query: str | None = None,
+        order_by: str | None = None,
+        desc: bool | None = None,
+        team_id: str | None = None,
+        include_anonymous: bool | None = None,
+        include_restricted: bool | None = None,
+    ) -> Page[ServerUser]:
+        """One page of users; pass the previous page's ``next_cursor`` as ``cursor`` for the next one."""
+        params = _list_params(query, order_by, desc, team_id, include_anonymous, include_restricted, limit)
+        data = await self._transport.request("GET", "/users", params={**params, "cursor": cursor})
+        return _users_page(data)
+
+    async def update(
+        self,
+        user_id: str,
+        *,
+        display_name: str | None | NotGiven = NOT_GIVEN,
+        primary_email: str | None | NotGiven = NOT_GIVEN,
+        primary_email_verified: bool | NotGiven = NOT_GIVEN,
+        primary_email_auth_enabled: bool | NotGiven = NOT_GIVEN,
+        profile_image_url: str | None | NotGiven = NOT_GIVEN,
+        client_metadata: Any | NotGiven = NOT_GIVEN,
+        client_read_only_metadata: Any | NotGiven = NOT_GIVEN,
+        server_metadata: Any | NotGiven = NOT_GIVEN,
+        password: str | None | NotGiven = NOT_GIVEN,
+        password_hash: str | None | NotGiven = NOT_GIVEN,
+        otp_auth_enabled: bool | NotGiven = NOT_GIVEN,
+        passkey_auth_enabled: bool | NotGiven = NOT_GIVEN,
+        totp_secret_base64: str | None | NotGiven = NOT_GIVEN,
+        selected_team_id: str | None | NotGiven = NOT_GIVEN,
+        is_anonymous: bool | NotGiven = NOT_GIVEN,
+        restricted_by_admin: bool | NotGiven = NOT_GIVEN,
+        restricted_by_admin_reason: str | None | NotGiven = NOT_GIVEN,
+        restricted_by_admin_private_details: str | None | NotGiven = NOT_GIVEN,
+        country_code: str | None | NotGiven = NOT_GIVEN,
+    ) -> ServerUser:
+        """Change the fields you pass: None clears a field, an argument you leave out is left alone.
+
+        ``await app.users.update(user_id, display_name=None, server_metadata={"plan": "pro"})``
+        """
+        body = given(
+            display_name=display_name,
+            primary_email=primary_email,
+            primary_email_verified=primary_email_verified,
+            primary_email_auth_enabled=primary_email_auth_enabled,
+            profile_image_url=profile_image_url,
+            client_metadata=client_metadata,
+            client_read_only_metadata=client_read_only_metadata,
+            server_metadata=server_metadata,
+            password=password,
+            password_hash=password_hash,
+            otp_auth_enabled=otp_auth_enabled,
+            passkey_auth_enabled=passkey_auth_enabled,
+            totp_secret_base64=totp_secret_base64,
+            selected_team_id=selected_team_id,
+            is_anonymous=is_anonymous,
+            restricted_by_admin=restricted_by_admin,
+            restricted_by_admin_reason=restricted_by_admin_reason,
+            restricted_by_admin_private_details=restricted_by_admin_private_details,
+            country_code=country_code,
+        )
+        data = await self._transport.request("PATCH", f"/users/{uuid_arg(user_id, 'user_id')}", json=body)
+        return structure(data, ServerUser)
+
+    async def delete(self, user_id: str) -> None:
+        """Delete a user (and their sessions): ``await app.users.delete(user_id)``."""
+        await self._transport.request("DELETE", f"/users/{uuid_arg(user_id, 'user_id')}")
+
+
+def _list_params(
+    query: str | None,
+    order_by: str | None,
+    desc: bool | None,
+    team_id: str | None,
+    include_anonymous: bool | None,
+    include_restricted: bool | None,
+    limit: int,
+) -> dict[str, Any]:
+    return {
+        "query": query,
+        "order_by": order_by,
+        "desc": desc,
+        "team_id": None if team_id is None else uuid_arg(team_id, "team_id"),
+        "include_anonymous": include_anonymous,
+        "include_restricted": include_restricted,
+        "limit": page_size(limit),
+    }
+
+
+def _users_page(data: Any) -> Page[ServerUser]:
+    pagination = data.get("pagination") or {}
+    items = tuple(structure(item, ServerUser) for item in data["items"])
+    return Page(items=items, next_cursor=pagination.get("next_cursor"))

@@ -1,0 +1,69 @@
+"""The sync HTTP backend: one thread-safe ``httpx.Client`` per process, or the caller's own client.
+
+Sync calls do real blocking I/O (no event loop, no thread per call), so they work in threads, in a thread that has
+a running event loop, and after ``os.fork()``: a forked child gets a fresh pool instead of the parent's sockets.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import httpx
+
+from stack_auth._http import RawResponse, connection_error
+
+
+class HttpBackend:
+    """Sends one request and reads the whole answer. Owns its pool unless given ``http_client``."""
+
+    def __init__(self, *, http_client: httpx.Client | None = None, max_connections: int = 64) -> None:
+        self._user_client = http_client
+        self._max_connections = max_connections
+        self._client: httpx.Client | None = None
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def owns_pools(self) -> bool:
+        return self._user_client is None
+
+    def _pool(self) -> httpx.Client:
+        if self._user_client is not None:
+            return self._user_client
+        client = self._client
+        if client is not None and self._pid == os.getpid():
+            return client
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("this Stack app was closed (close() or the end of 'with'); create a new one")
+            if self._pid != os.getpid():
+                # Forget the parent's pool without closing it: its sockets are the parent's too.
+                self._client = None
+                self._pid = os.getpid()
+            if self._client is None:
+                limits = httpx.Limits(
+                    max_connections=self._max_connections, max_keepalive_connections=self._max_connections
+                )
+                self._client = httpx.Client(limits=limits, trust_env=True)
+            return self._client
+
+    def send(
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None, timeout: httpx.Timeout
+    ) -> RawResponse:
+        """Send and read the answer; transport failures become ``APIConnectionError``/``APITimeoutError``."""
+        pool = self._pool()
+        try:
+            response = pool.request(method, url, headers=headers, content=content, timeout=timeout)
+        except (httpx.TransportError, OSError) as exc:
+            raise connection_error(exc, method, url) from exc
+        return RawResponse(response.status_code, response.headers, response.content)
+
+    def close(self) -> None:
+        """Close our pool (idempotent); a caller's own client is left open."""
+        with self._lock:
+            self._closed = True
+            client, self._client = self._client, None
+        if client is not None and self._pid == os.getpid():
+            client.close()

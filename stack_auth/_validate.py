@@ -1,0 +1,50 @@
+"""Checks of arguments before anything is sent: a clear, typed error instead of a server round trip."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from urllib.parse import quote
+
+from stack_auth._exceptions import InvalidArgumentError
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def uuid_arg(value: object, name: str) -> str:
+    """``value`` if it is a UUID string (Stack validates ids as UUIDs), else an error naming the argument."""
+    if isinstance(value, str) and _UUID.match(value):
+        return value
+    raise InvalidArgumentError(
+        f"{name} must be a UUID string such as '3241a285-8329-4d69-8f3d-316e08cf140c', got {value!r}"
+    )
+
+
+def path_segment(value: object, name: str) -> str:
+    """A free-form id (e.g. a permission id) made safe to put in a URL path."""
+    if not isinstance(value, str) or not value:
+        raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
+    return quote(value, safe="")
+
+
+def millis(value: timedelta, name: str, *, maximum: int) -> int:
+    """A positive duration as whole milliseconds, at most ``maximum``."""
+    if not isinstance(value, timedelta):
+        raise InvalidArgumentError(f"{name} must be a datetime.timedelta, got {value!r}")
+    ms = int(value.total_seconds() * 1000)
+    if not 0 < ms <= maximum:
+        raise InvalidArgumentError(f"{name} must be more than 0 and at most {timedelta(milliseconds=maximum)}, got {value}")
+    return ms
+
+
+def page_size(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1000:
+        raise InvalidArgumentError(f"limit must be an integer from 1 to 1000, got {value!r}")
+    return value
+
+
+def given(**fields: object) -> dict[str, object]:
+    """A request body of the fields the caller passed: NOT_GIVEN is left out, None is sent (it clears the field)."""
+    from stack_auth.models import NotGiven
+
+    return {k: v for k, v in fields.items() if not isinstance(v, NotGiven)}
