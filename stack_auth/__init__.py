@@ -15,7 +15,8 @@ Errors are in :mod:`stack_auth.errors`, models in :mod:`stack_auth.models`, the 
 :mod:`stack_auth.testing` (extra ``testing``). Optional parts load on first use, never at ``import stack_auth``.
 """
 
-from stack_auth._async._app import AsyncStackClientApp, AsyncStackServerApp
+from stack_auth._async._app import AsyncStackServerApp
+from stack_auth._async._client_app import AsyncStackClientApp
 from stack_auth._exceptions import (
     APIConnectionError,
     APITimeoutError,
@@ -32,7 +33,8 @@ from stack_auth._exceptions import (
     StackAuthApiError,
     StackAuthError,
 )
-from stack_auth._sync._app import StackClientApp, StackServerApp
+from stack_auth._sync._app import StackServerApp
+from stack_auth._sync._client_app import StackClientApp
 from stack_auth._version import __version__
 from stack_auth.models import NOT_GIVEN, NotGiven
 

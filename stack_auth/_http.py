@@ -48,8 +48,14 @@ def _never_sent(exc: BaseException) -> bool:
     import aiohttp  # the sync side never needs it at import time
 
     return isinstance(
-        exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, aiohttp.ClientConnectorError,
-              ConnectionRefusedError)
+        exc,
+        (
+            httpx.ConnectError,
+            httpx.ConnectTimeout,
+            httpx.PoolTimeout,
+            aiohttp.ClientConnectorError,
+            ConnectionRefusedError,
+        ),
     )
 
 

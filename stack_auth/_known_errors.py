@@ -10,7 +10,6 @@ from stack_auth._exceptions import (
     InternalServerError,
     NotFoundError,
     PermissionDeniedError,
-    RateLimitError,
     StackAuthApiError,
 )
 

@@ -33,7 +33,9 @@ def millis(value: timedelta, name: str, *, maximum: int) -> int:
         raise InvalidArgumentError(f"{name} must be a datetime.timedelta, got {value!r}")
     ms = int(value.total_seconds() * 1000)
     if not 0 < ms <= maximum:
-        raise InvalidArgumentError(f"{name} must be more than 0 and at most {timedelta(milliseconds=maximum)}, got {value}")
+        raise InvalidArgumentError(
+            f"{name} must be more than 0 and at most {timedelta(milliseconds=maximum)}, got {value}"
+        )
     return ms
 
 

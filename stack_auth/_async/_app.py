@@ -29,10 +29,10 @@ from stack_auth._http import TimeoutTypes
 from stack_auth._retry import RetryPolicy
 from stack_auth.models import NOT_GIVEN, NotGiven
 
-AppT = TypeVar("AppT", bound="_AsyncApp")
+AppT = TypeVar("AppT", bound="AsyncAppBase")
 
 
-class _AsyncApp:
+class AsyncAppBase:
     """What the server and client apps share: credentials, transport, lifecycle, per-call options."""
 
     _access_type: ClassVar[str]
@@ -127,7 +127,7 @@ class _AsyncApp:
         return f"{type(self).__name__}(project_id={self.project_id!r}, base_url={self.base_url!r})"
 
 
-class AsyncStackServerApp(_AsyncApp):
+class AsyncStackServerApp(AsyncAppBase):
     """Server access to a Stack project: manage users, teams and sessions with the secret server key.
 
     Create one per process and close it at shutdown::
@@ -183,44 +183,7 @@ class AsyncStackServerApp(_AsyncApp):
     def from_env(cls, **options: Any) -> AsyncStackServerApp:
         """An app configured from ``STACK_PROJECT_ID``, ``STACK_SECRET_SERVER_KEY``, ``STACK_PUBLISHABLE_CLIENT_KEY``
         and ``STACK_API_URL``; keyword arguments override them."""
-        return cls(**{**_from_env(server=True), **options})
-
-
-class AsyncStackClientApp(_AsyncApp):
-    """Client access to a Stack project (publishable key, acting for end users with their tokens).
-
-    ``async with AsyncStackClientApp(project_id="...", publishable_client_key="...") as app: ...``
-    """
-
-    _access_type = "client"
-
-    def __init__(
-        self,
-        *,
-        project_id: str,
-        publishable_client_key: str | None = None,
-        base_url: str = DEFAULT_BASE_URL,
-        http_client: httpx.AsyncClient | None = None,
-        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        rate_limit: float | None = None,
-    ) -> None:
-        super().__init__(
-            project_id=project_id,
-            publishable_client_key=publishable_client_key,
-            base_url=base_url,
-            http_client=http_client,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_concurrency=max_concurrency,
-            rate_limit=rate_limit,
-        )
-
-    @classmethod
-    def from_env(cls, **options: Any) -> AsyncStackClientApp:
-        """An app configured from ``STACK_PROJECT_ID``, ``STACK_PUBLISHABLE_CLIENT_KEY`` and ``STACK_API_URL``."""
-        return cls(**{**_from_env(server=False), **options})
+        return cls(**{**from_env_options(server=True), **options})
 
 
 def _check_text(name: str, value: object, *, hint: str = "") -> None:
@@ -229,13 +192,17 @@ def _check_text(name: str, value: object, *, hint: str = "") -> None:
         raise ConfigurationError(f"{name} must be a non-empty string{hint}, got {shown}")
 
 
-def _from_env(*, server: bool) -> dict[str, Any]:
+def from_env_options(*, server: bool) -> dict[str, Any]:
     if not os.environ.get(ENV_PROJECT_ID):
         raise ConfigurationError(f"{ENV_PROJECT_ID} is not set: set it to your Stack project id, or pass project_id=")
     if server and not os.environ.get(ENV_SECRET_SERVER_KEY):
         raise ConfigurationError(f"{ENV_SECRET_SERVER_KEY} is not set: set it, or pass secret_server_key=")
     found: dict[str, Any] = {}
-    names = {"project_id": ENV_PROJECT_ID, "publishable_client_key": ENV_PUBLISHABLE_CLIENT_KEY, "base_url": ENV_API_URL}
+    names = {
+        "project_id": ENV_PROJECT_ID,
+        "publishable_client_key": ENV_PUBLISHABLE_CLIENT_KEY,
+        "base_url": ENV_API_URL,
+    }
     if server:
         names["secret_server_key"] = ENV_SECRET_SERVER_KEY
     for option, env in names.items():

@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import attrs
-import httpx
 import tenacity
 
 from stack_auth._async_http import AsyncHttpBackend
@@ -58,11 +57,21 @@ class Credentials:
         return f"Credentials(project_id={self.project_id!r}, access_type={self.access_type!r})"
 
 
+@attrs.frozen(slots=True)
+class ApiResponse:
+    """A decoded answer and its (case-insensitive) headers."""
+
+    data: Any
+    headers: Mapping[str, str]
+
+
 def encode_query(params: Mapping[str, Any] | None) -> str:
     """Query string from parameters; None values are left out, booleans are ``true``/``false``."""
     if not params:
         return ""
-    pairs = [(k, ("true" if v else "false") if isinstance(v, bool) else str(v)) for k, v in params.items() if v is not None]
+    pairs = [
+        (k, ("true" if v else "false") if isinstance(v, bool) else str(v)) for k, v in params.items() if v is not None
+    ]
     return "?" + urlencode(pairs) if pairs else ""
 
 
@@ -126,6 +135,20 @@ class AsyncTransport:
 
         POST, PATCH and PUT always carry a body (``{}`` when empty), as Stack expects.
         """
+        response = await self.send(method, path, params=params, json=json, form=form, headers=headers)
+        return response.data
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        form: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ApiResponse:
+        """Like :meth:`request`, but the answer's headers come too (e.g. ``Cache-Control`` of the JWKS)."""
         url = self.url(path, params)
         all_headers = dict(self._headers)
         if headers:
@@ -155,7 +178,7 @@ class AsyncTransport:
                 else:
                     await async_sleep(wait)
 
-    async def _attempt(self, method: str, url: str, headers: dict[str, str], content: bytes | None) -> Any:
+    async def _attempt(self, method: str, url: str, headers: dict[str, str], content: bytes | None) -> ApiResponse:
         ticket = None
         while True:
             delay, ticket = self.gate.reserve(ticket)
@@ -167,7 +190,7 @@ class AsyncTransport:
             raw = await self.http.send(method, url, headers, content, self.timeout)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s -> %d in %.1f ms", method, url, raw.status, (time.perf_counter() - started) * 1000)
-        return decode(method, url, raw)
+        return ApiResponse(decode(method, url, raw), raw.headers)
 
     async def aclose(self) -> None:
         """Close the connection pool this transport owns (idempotent; a caller's own client stays open)."""

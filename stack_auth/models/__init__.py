@@ -10,12 +10,12 @@ from stack_auth.models._types import (
     NotGiven,
     OAuthProvider,
     Page,
+    ServerUser,
     SessionInfo,
     SessionTokens,
     Team,
     TeamMembership,
     TeamPermission,
-    ServerUser,
 )
 
 __all__ = [

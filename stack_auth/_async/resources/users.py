@@ -21,26 +21,26 @@ class AsyncUsers:
     async def create(
         self,
         *,
-        primary_email: str | None | NotGiven = NOT_GIVEN,
-        password: str | None | NotGiven = NOT_GIVEN,
-        display_name: str | None | NotGiven = NOT_GIVEN,
+        primary_email: str | NotGiven | None = NOT_GIVEN,
+        password: str | NotGiven | None = NOT_GIVEN,
+        display_name: str | NotGiven | None = NOT_GIVEN,
         primary_email_verified: bool | NotGiven = NOT_GIVEN,
         primary_email_auth_enabled: bool | NotGiven = NOT_GIVEN,
-        profile_image_url: str | None | NotGiven = NOT_GIVEN,
+        profile_image_url: str | NotGiven | None = NOT_GIVEN,
         client_metadata: Any | NotGiven = NOT_GIVEN,
         client_read_only_metadata: Any | NotGiven = NOT_GIVEN,
         server_metadata: Any | NotGiven = NOT_GIVEN,
-        password_hash: str | None | NotGiven = NOT_GIVEN,
+        password_hash: str | NotGiven | None = NOT_GIVEN,
         otp_auth_enabled: bool | NotGiven = NOT_GIVEN,
         passkey_auth_enabled: bool | NotGiven = NOT_GIVEN,
-        totp_secret_base64: str | None | NotGiven = NOT_GIVEN,
+        totp_secret_base64: str | NotGiven | None = NOT_GIVEN,
         is_anonymous: bool | NotGiven = NOT_GIVEN,
-        country_code: str | None | NotGiven = NOT_GIVEN,
+        country_code: str | NotGiven | None = NOT_GIVEN,
         oauth_providers: list[dict[str, Any]] | NotGiven = NOT_GIVEN,
     ) -> ServerUser:
         """Create a user; ``POST /users``. Sent once: a create is never retried after it may have reached Stack.
 
-        ``user = await app.users.create(primary_email="a@example.com", password="...", primary_email_auth_enabled=True)``
+        ``user = await app.users.create(primary_email="a@x.io", password="...", primary_email_auth_enabled=True)``
 
         As on Stack, an email is only unique (and usable to sign in) with ``primary_email_auth_enabled=True``.
 
@@ -120,25 +120,25 @@ class AsyncUsers:
         self,
         user_id: str,
         *,
-        display_name: str | None | NotGiven = NOT_GIVEN,
-        primary_email: str | None | NotGiven = NOT_GIVEN,
+        display_name: str | NotGiven | None = NOT_GIVEN,
+        primary_email: str | NotGiven | None = NOT_GIVEN,
         primary_email_verified: bool | NotGiven = NOT_GIVEN,
         primary_email_auth_enabled: bool | NotGiven = NOT_GIVEN,
-        profile_image_url: str | None | NotGiven = NOT_GIVEN,
+        profile_image_url: str | NotGiven | None = NOT_GIVEN,
         client_metadata: Any | NotGiven = NOT_GIVEN,
         client_read_only_metadata: Any | NotGiven = NOT_GIVEN,
         server_metadata: Any | NotGiven = NOT_GIVEN,
-        password: str | None | NotGiven = NOT_GIVEN,
-        password_hash: str | None | NotGiven = NOT_GIVEN,
+        password: str | NotGiven | None = NOT_GIVEN,
+        password_hash: str | NotGiven | None = NOT_GIVEN,
         otp_auth_enabled: bool | NotGiven = NOT_GIVEN,
         passkey_auth_enabled: bool | NotGiven = NOT_GIVEN,
-        totp_secret_base64: str | None | NotGiven = NOT_GIVEN,
-        selected_team_id: str | None | NotGiven = NOT_GIVEN,
+        totp_secret_base64: str | NotGiven | None = NOT_GIVEN,
+        selected_team_id: str | NotGiven | None = NOT_GIVEN,
         is_anonymous: bool | NotGiven = NOT_GIVEN,
         restricted_by_admin: bool | NotGiven = NOT_GIVEN,
-        restricted_by_admin_reason: str | None | NotGiven = NOT_GIVEN,
-        restricted_by_admin_private_details: str | None | NotGiven = NOT_GIVEN,
-        country_code: str | None | NotGiven = NOT_GIVEN,
+        restricted_by_admin_reason: str | NotGiven | None = NOT_GIVEN,
+        restricted_by_admin_private_details: str | NotGiven | None = NOT_GIVEN,
+        country_code: str | NotGiven | None = NOT_GIVEN,
     ) -> ServerUser:
         """Change the fields you pass: None clears a field, an argument you leave out is left alone.
 
