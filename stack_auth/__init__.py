@@ -15,8 +15,8 @@ Errors are in :mod:`stack_auth.errors`, models in :mod:`stack_auth.models`, the 
 :mod:`stack_auth.testing` (extra ``testing``). Optional parts load on first use, never at ``import stack_auth``.
 """
 
-from stack_auth._async._app import AsyncStackServerApp
-from stack_auth._async._client_app import AsyncStackClientApp
+from typing import TYPE_CHECKING, Any
+
 from stack_auth._exceptions import (
     APIConnectionError,
     APITimeoutError,
@@ -33,10 +33,34 @@ from stack_auth._exceptions import (
     StackAuthApiError,
     StackAuthError,
 )
-from stack_auth._sync._app import StackServerApp
-from stack_auth._sync._client_app import StackClientApp
 from stack_auth._version import __version__
 from stack_auth.models import NOT_GIVEN, NotGiven
+
+if TYPE_CHECKING:
+    from stack_auth._async._app import AsyncStackServerApp
+    from stack_auth._async._client_app import AsyncStackClientApp
+    from stack_auth._sync._app import StackServerApp
+    from stack_auth._sync._client_app import StackClientApp
+
+# The app classes load on first use: a sync program never imports the async side, nor the other way round.
+_LAZY = {
+    "AsyncStackServerApp": "stack_auth._async._app",
+    "AsyncStackClientApp": "stack_auth._async._client_app",
+    "StackServerApp": "stack_auth._sync._app",
+    "StackClientApp": "stack_auth._sync._client_app",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stack_auth' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "NOT_GIVEN",

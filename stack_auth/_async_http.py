@@ -6,44 +6,70 @@ transport's and which stays flat at high concurrency (see benchmarks/); on trio,
 and never closed by us.
 
 Pools are bound to the loop that created them, so each event loop gets its own, created lazily: a module-level app
-keeps working when a test suite or a framework runs it in a new loop.
+keeps working when a test suite or a framework runs it in a new loop. Pools of loops that have closed are dropped
+without I/O when the next loop arrives.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 import weakref
-from typing import Any
+from typing import Any, Protocol
 
-import aiohttp
 import httpx
 
-from stack_auth._http import RawResponse, connection_error, current_loop_key
+from stack_auth._http import RawResponse, connection_error, current_loop_key, is_asyncio_loop
+
+
+class _Pool(Protocol):
+    async def send(
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None, timeout: httpx.Timeout
+    ) -> RawResponse: ...
+
+    async def aclose(self) -> None: ...
+
+    def detach(self) -> None: ...
+
+
+class HttpxPool:
+    """An ``httpx.AsyncClient``: ours on trio, or the caller's (then ``owned`` is False and we never close it)."""
+
+    def __init__(self, client: httpx.AsyncClient, *, owned: bool) -> None:
+        self.client = client
+        self.owned = owned
+
+    async def send(
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None, timeout: httpx.Timeout
+    ) -> RawResponse:
+        try:
+            response = await self.client.request(method, url, headers=headers, content=content, timeout=timeout)
+        except httpx.TransportError as exc:
+            raise connection_error(exc, method, url) from exc
+        return RawResponse(response.status_code, response.headers, response.content)
+
+    async def aclose(self) -> None:
+        if self.owned:
+            await self.client.aclose()
+
+    def detach(self) -> None:
+        """Nothing to do without the loop: httpcore's connections are closed when collected."""
 
 
 class AsyncHttpBackend:
     """Sends one request and reads the whole answer. Owns its pools unless given ``http_client``."""
 
     def __init__(self, *, http_client: httpx.AsyncClient | None = None, max_connections: int = 64) -> None:
-        self._user_client = http_client
+        self._user_pool = None if http_client is None else HttpxPool(http_client, owned=False)
         self._max_connections = max_connections
-        self._pools: weakref.WeakKeyDictionary[Any, aiohttp.ClientSession | httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._pools: weakref.WeakKeyDictionary[Any, _Pool] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()  # pools are looked up from any thread that runs a loop
         self._pid = os.getpid()
         self._closed = False
-        self._aiohttp_timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
-    @property
-    def owns_pools(self) -> bool:
-        return self._user_client is None
-
-    def _pool(self) -> aiohttp.ClientSession | httpx.AsyncClient:
-        if self._user_client is not None:
-            return self._user_client
+    def _pool(self) -> _Pool:
+        if self._user_pool is not None:
+            return self._user_pool
         if self._closed:
             raise RuntimeError("this Stack app was closed (aclose() or the end of 'async with'); create a new one")
         key = current_loop_key()
@@ -58,74 +84,50 @@ class AsyncHttpBackend:
                 self._pid = os.getpid()
             pool = self._pools.get(key)
             if pool is None:
+                self._drop_pools_of_closed_loops()
                 pool = self._new_pool(key)
                 self._pools[key] = pool
+                # If the loop is collected before we see it closed, drop its pool then (without I/O).
+                weakref.finalize(key, _detach_if_alive, weakref.ref(pool))
             return pool
 
-    def _new_pool(self, key: Any) -> aiohttp.ClientSession | httpx.AsyncClient:
-        if isinstance(key, asyncio.AbstractEventLoop):
-            connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=self._max_connections)
-            return aiohttp.ClientSession(connector=connector, trust_env=True, raise_for_status=False)
-        limits = httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=self._max_connections)
-        return httpx.AsyncClient(limits=limits, trust_env=True)
+    def _new_pool(self, key: Any) -> _Pool:
+        if is_asyncio_loop(key):
+            from stack_auth._aiohttp_pool import AiohttpPool
 
-    def _aiohttp_timeout(self, timeout: httpx.Timeout) -> aiohttp.ClientTimeout:
-        key = (timeout.connect, timeout.read, timeout.write, timeout.pool)
-        cached = self._aiohttp_timeouts.get(key)
-        if cached is None:
-            cached = aiohttp.ClientTimeout(connect=timeout.pool, sock_connect=timeout.connect, sock_read=timeout.read)
-            self._aiohttp_timeouts[key] = cached
-        return cached
+            return AiohttpPool(self._max_connections)
+        limits = httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=self._max_connections)
+        return HttpxPool(httpx.AsyncClient(limits=limits, trust_env=True), owned=True)
+
+    def _drop_pools_of_closed_loops(self) -> None:
+        for loop, pool in list(self._pools.items()):
+            if is_asyncio_loop(loop) and loop.is_closed():
+                del self._pools[loop]
+                pool.detach()
 
     async def send(
         self, method: str, url: str, headers: dict[str, str], content: bytes | None, timeout: httpx.Timeout
     ) -> RawResponse:
         """Send and read the answer; transport failures become ``APIConnectionError``/``APITimeoutError``."""
-        pool = self._pool()
-        try:
-            if isinstance(pool, aiohttp.ClientSession):
-                async with pool.request(
-                    method,
-                    url,
-                    headers=headers,
-                    data=content,
-                    timeout=self._aiohttp_timeout(timeout),
-                    allow_redirects=False,
-                ) as resp:
-                    body = await resp.read()
-                    return RawResponse(resp.status, resp.headers, body)
-            response = await pool.request(method, url, headers=headers, content=content, timeout=timeout)
-            return RawResponse(response.status_code, response.headers, response.content)
-        except (aiohttp.ClientError, httpx.TransportError, asyncio.TimeoutError, OSError) as exc:
-            raise connection_error(exc, method, url) from exc
+        return await self._pool().send(method, url, headers, content, timeout)
 
     async def aclose(self) -> None:
-        """Close the pool of the current event loop and forget the others (their loops are gone or not ours)."""
+        """Close the pool of the current event loop and drop the others (their loops are gone or not ours)."""
         self._closed = True
-        if self._user_client is not None:
-            return
         with self._lock:
             pools, self._pools = self._pools, weakref.WeakKeyDictionary()
         try:
-            key = current_loop_key()
+            current = current_loop_key()
         except RuntimeError:
-            key = None
-        for pool_key, pool in list(pools.items()):
-            if pool_key is key:
-                await pool.close() if isinstance(pool, aiohttp.ClientSession) else await pool.aclose()
+            current = None
+        for key, pool in list(pools.items()):
+            if key is current:
+                await pool.aclose()
             else:
-                detach_pool(pool)
+                pool.detach()
 
 
-def detach_pool(pool: aiohttp.ClientSession | httpx.AsyncClient) -> None:
-    """Drop a pool whose event loop we cannot run on any more, without I/O and without warnings at exit."""
-    if isinstance(pool, aiohttp.ClientSession):
-        connector = pool.connector
-        if connector is not None:
-            for protos in list(getattr(connector, "_conns", {}).values()):
-                for proto, _ in protos:
-                    transport = getattr(proto, "transport", None)
-                    sock = transport.get_extra_info("socket") if transport is not None else None
-                    if sock is not None:
-                        sock.close()
+def _detach_if_alive(pool_ref: weakref.ref[_Pool]) -> None:
+    pool = pool_ref()
+    if pool is not None:
         pool.detach()

@@ -13,14 +13,21 @@ import threading
 import time
 import weakref
 from types import TracebackType
-from typing import Any
-
-import anyio
+from typing import TYPE_CHECKING, Any
 
 from stack_auth._http import current_loop_key
 
-async_sleep = anyio.sleep
+if TYPE_CHECKING:
+    import anyio
+
+# anyio is imported on first use: ``import stack_auth`` stays cheap (see benchmarks, P5).
 sleep = time.sleep
+
+
+async def async_sleep(seconds: float) -> None:
+    import anyio
+
+    await anyio.sleep(seconds)
 
 
 class RateGate:
@@ -82,6 +89,8 @@ class AsyncLimiter:
         key = current_loop_key()
         semaphore = self._by_loop.get(key)
         if semaphore is None:
+            import anyio
+
             with self._lock:
                 semaphore = self._by_loop.setdefault(key, anyio.Semaphore(self.limit))
         return semaphore

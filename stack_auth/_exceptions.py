@@ -169,6 +169,8 @@ def status_class(status: int) -> type[StackAuthApiError]:
 def error_class_for(code: str | None, status: int) -> type[StackAuthApiError]:
     """The most specific class for a known-error code, or the status class for an unknown or absent code."""
     if code is not None:
+        if not KNOWN_ERRORS:
+            import stack_auth._known_errors  # noqa: F401  (fills KNOWN_ERRORS; loaded on the first error)
         known = KNOWN_ERRORS.get(code)
         if known is not None:
             return known

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -34,37 +33,42 @@ def to_httpx_timeout(timeout: TimeoutTypes) -> httpx.Timeout:
     return httpx.Timeout(seconds, connect=min(seconds, DEFAULT_CONNECT_TIMEOUT))
 
 
-def connection_error(exc: BaseException, method: str, url: str) -> APIConnectionError:
-    """Map a transport exception (httpx or aiohttp) to our typed error, keeping the cause readable."""
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, ConnectionRefusedError)
+
+
+def connection_error(exc: BaseException, method: str, url: str, *, never_sent: bool = False) -> APIConnectionError:
+    """Map a transport exception (httpx or aiohttp) to our typed error, keeping the cause readable.
+
+    ``never_sent`` (or an httpx connect failure) says the connection was never opened, so the server cannot have
+    seen the request and even a POST may be sent again.
+    """
+    never_sent = never_sent or isinstance(exc, _NEVER_SENT)
     timeouts: tuple[type[BaseException], ...] = (httpx.TimeoutException, TimeoutError)
     kind = APITimeoutError if isinstance(exc, timeouts) else APIConnectionError
     what = "timed out" if kind is APITimeoutError else "failed"
     detail = str(exc) or type(exc).__name__
-    return kind(f"{method} {url} {what}: {detail}", method=method, url=url, maybe_sent=not _never_sent(exc))
-
-
-def _never_sent(exc: BaseException) -> bool:
-    """True when the connection was never opened, so the server cannot have seen the request."""
-    import aiohttp  # the sync side never needs it at import time
-
-    return isinstance(
-        exc,
-        (
-            httpx.ConnectError,
-            httpx.ConnectTimeout,
-            httpx.PoolTimeout,
-            aiohttp.ClientConnectorError,
-            ConnectionRefusedError,
-        ),
-    )
+    return kind(f"{method} {url} {what}: {detail}", method=method, url=url, maybe_sent=not never_sent)
 
 
 def current_loop_key() -> Any:
     """The running event loop (asyncio) or trio run (its token): pools and locks are bound to one of these."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        trio = sys.modules.get("trio")
-        if trio is None:
-            raise
-        return trio.lowlevel.current_trio_token()
+    # Looked up in sys.modules: if a library was never imported, its loop cannot be running, and importing
+    # asyncio here would slow down ``import stack_auth`` for sync users.
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None:
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        try:
+            return trio.lowlevel.current_trio_token()
+        except RuntimeError:
+            pass
+    raise RuntimeError("no running event loop: call the async API from asyncio or trio, or use the sync API")
+
+
+def is_asyncio_loop(key: Any) -> bool:
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and isinstance(key, asyncio.AbstractEventLoop)

@@ -13,12 +13,10 @@ only after a retryable failure does it create a :class:`tenacity.RetryCallState`
 
 from __future__ import annotations
 
-import email.utils
 import time
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
-import tenacity
 
 from stack_auth._config import DEFAULT_MAX_RETRIES, RETRY_BASE_DELAY, RETRY_MAX_DELAY, RETRY_MAX_TOTAL_WAIT
 from stack_auth._exceptions import APIConnectionError, StackAuthApiError
@@ -36,11 +34,17 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         return max(0.0, float(value))
     except ValueError:
         pass
+    import email.utils  # rare: only for a Retry-After given as an HTTP date
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+if TYPE_CHECKING:
+    import tenacity
 
 
 @attrs.frozen
@@ -51,18 +55,17 @@ class RetryPolicy:
     base_delay: float = RETRY_BASE_DELAY
     max_delay: float = RETRY_MAX_DELAY
     max_total_wait: float = RETRY_MAX_TOTAL_WAIT
-    _backoff: tenacity.wait.wait_base = attrs.field(init=False, repr=False, eq=False)
-    _stop: tenacity.stop.stop_base = attrs.field(init=False, repr=False, eq=False)
+    # tenacity's strategies, built on the first retry: tenacity is not imported until something fails.
+    _strategies: Any = attrs.field(init=False, default=None, repr=False, eq=False)
 
-    def __attrs_post_init__(self) -> None:
-        object.__setattr__(
-            self, "_backoff", tenacity.wait_random_exponential(multiplier=self.base_delay, max=self.max_delay)
-        )
-        object.__setattr__(
-            self,
-            "_stop",
-            tenacity.stop_after_attempt(self.max_retries + 1) | tenacity.stop_before_delay(self.max_total_wait),
-        )
+    def _tenacity(self) -> tuple[tenacity.wait.wait_base, tenacity.stop.stop_base]:
+        if self._strategies is None:
+            import tenacity
+
+            backoff = tenacity.wait_random_exponential(multiplier=self.base_delay, max=self.max_delay)
+            budget = tenacity.stop_after_attempt(self.max_retries + 1) | _wait_budget(self.max_total_wait)
+            object.__setattr__(self, "_strategies", (backoff, budget))
+        return self._strategies  # type: ignore[no-any-return]
 
     def is_retryable(self, method: str, exc: BaseException) -> bool:
         if isinstance(exc, StackAuthApiError):
@@ -80,9 +83,11 @@ class RetryPolicy:
             retry_after = parse_retry_after(exc.headers.get("retry-after"))
             if retry_after is not None:
                 return min(retry_after, self.max_delay)
-        return float(self._backoff(state))
+        return float(self._tenacity()[0](state))
 
     def new_state(self) -> tenacity.RetryCallState:
+        import tenacity
+
         return tenacity.RetryCallState(cast(Any, None), None, (), {})
 
     def next_wait(self, method: str, exc: BaseException, state: tenacity.RetryCallState) -> float | None:
@@ -91,12 +96,23 @@ class RetryPolicy:
             return None
         state.set_exception((type(exc), exc, exc.__traceback__))
         state.upcoming_sleep = self.wait_seconds(state)
-        if self._stop(state):
+        if self._tenacity()[1](state):
             return None
         wait = state.upcoming_sleep
         state.idle_for += wait
         state.prepare_for_next_attempt()
         return wait
+
+
+def _wait_budget(seconds: float) -> tenacity.stop.stop_base:
+    """Stop when the next wait would bring the time spent waiting between attempts past ``seconds``."""
+    import tenacity
+
+    class WaitBudget(tenacity.stop.stop_base):
+        def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+            return retry_state.idle_for + (retry_state.upcoming_sleep or 0.0) > seconds
+
+    return WaitBudget()
 
 
 def give_up(exc: BaseException, state: tenacity.RetryCallState | None) -> BaseException:

@@ -56,7 +56,7 @@ class HttpBackend:
         pool = self._pool()
         try:
             response = pool.request(method, url, headers=headers, content=content, timeout=timeout)
-        except (httpx.TransportError, OSError) as exc:
+        except httpx.TransportError as exc:
             raise connection_error(exc, method, url) from exc
         return RawResponse(response.status_code, response.headers, response.content)
 

@@ -10,11 +10,10 @@ import json as jsonlib
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import attrs
-import tenacity
 
 from stack_auth._async_http import AsyncHttpBackend
 from stack_auth._concurrency import AsyncLimiter, RateGate, async_sleep
@@ -24,6 +23,9 @@ from stack_auth._exceptions import APIConnectionError, StackAuthApiError
 from stack_auth._http import TimeoutTypes, to_httpx_timeout
 from stack_auth._retry import RetryPolicy, give_up
 from stack_auth.models import NOT_GIVEN, NotGiven
+
+if TYPE_CHECKING:
+    import tenacity
 
 logger = logging.getLogger("stack_auth")
 

@@ -11,11 +11,10 @@ import json as jsonlib
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import attrs
-import tenacity
 
 from stack_auth._sync_http import HttpBackend
 from stack_auth._concurrency import Limiter, RateGate, sleep
@@ -25,6 +24,9 @@ from stack_auth._exceptions import APIConnectionError, StackAuthApiError
 from stack_auth._http import TimeoutTypes, to_httpx_timeout
 from stack_auth._retry import RetryPolicy, give_up
 from stack_auth.models import NOT_GIVEN, NotGiven
+
+if TYPE_CHECKING:
+    import tenacity
 
 logger = logging.getLogger("stack_auth")
 

@@ -11,23 +11,37 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
-import cattrs
-from cattrs.gen import make_dict_structure_fn, override
+
+if TYPE_CHECKING:
+    import cattrs
 
 T = TypeVar("T")
 
-converter = cattrs.Converter()
+_converter: cattrs.Converter | None = None
+
+
+def get_converter() -> cattrs.Converter:
+    """The converter, built on first use (cattrs is not imported at ``import stack_auth``)."""
+    global _converter
+    if _converter is None:
+        import cattrs
+
+        converter = cattrs.Converter()
+        converter.register_structure_hook(datetime, _millis_to_datetime)
+        converter.register_unstructure_hook(datetime, lambda dt: round(dt.timestamp() * 1000))
+        converter.register_structure_hook_factory(
+            lambda cls: attrs.has(cls) and any(f.name == "extra" for f in attrs.fields(cls)),
+            lambda cls: _structure_fn_for(converter, cls),
+        )
+        _converter = converter
+    return _converter
 
 
 def _millis_to_datetime(value: Any, _: type) -> datetime:
     return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
-
-
-converter.register_structure_hook(datetime, _millis_to_datetime)
-converter.register_unstructure_hook(datetime, lambda dt: round(dt.timestamp() * 1000))
 
 
 def wire_name(field: attrs.Attribute[Any]) -> str:
@@ -35,7 +49,9 @@ def wire_name(field: attrs.Attribute[Any]) -> str:
     return str(field.metadata.get("wire", field.name))
 
 
-def _structure_fn_for(cls: type[T]) -> Callable[[Mapping[str, Any], type[T]], T]:
+def _structure_fn_for(converter: cattrs.Converter, cls: type[T]) -> Callable[[Mapping[str, Any], type[T]], T]:
+    from cattrs.gen import make_dict_structure_fn, override
+
     fields = [f for f in attrs.fields(cls) if f.name != "extra"]  # type: ignore[arg-type]
     overrides = {f.name: override(rename=wire_name(f)) for f in fields}
     base = make_dict_structure_fn(cls, converter, **overrides)  # type: ignore[arg-type]
@@ -51,12 +67,6 @@ def _structure_fn_for(cls: type[T]) -> Callable[[Mapping[str, Any], type[T]], T]
     return structure
 
 
-converter.register_structure_hook_factory(
-    lambda cls: attrs.has(cls) and any(f.name == "extra" for f in attrs.fields(cls)),
-    _structure_fn_for,
-)
-
-
 def structure(data: Any, cls: type[T]) -> T:
     """Decode JSON data into a model."""
-    return converter.structure(data, cls)
+    return (_converter or get_converter()).structure(data, cls)

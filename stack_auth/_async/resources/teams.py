@@ -6,7 +6,7 @@ import builtins
 from typing import Any
 
 from stack_auth._async._transport import AsyncTransport
-from stack_auth._known_errors import TeamNotFound
+from stack_auth._exceptions import NotFoundError
 from stack_auth._validate import given, path_segment, uuid_arg
 from stack_auth.models import NOT_GIVEN, NotGiven, Team, TeamMembership, TeamPermission, structure
 
@@ -46,8 +46,10 @@ class AsyncTeams:
         """The team with this id, or None when there is none."""
         try:
             data = await self._transport.request("GET", f"/teams/{uuid_arg(team_id, 'team_id')}")
-        except TeamNotFound:
-            return None
+        except NotFoundError as exc:
+            if exc.code == "TEAM_NOT_FOUND":
+                return None
+            raise
         return structure(data, Team)
 
     async def list(self, *, user_id: str | None = None) -> builtins.list[Team]:

@@ -7,7 +7,7 @@ from typing import Any
 from stack_auth._async._pagination import AsyncPager
 from stack_auth._async._transport import AsyncTransport
 from stack_auth._config import DEFAULT_PAGE_SIZE
-from stack_auth._known_errors import UserNotFound
+from stack_auth._exceptions import NotFoundError
 from stack_auth._validate import given, page_size, uuid_arg
 from stack_auth.models import NOT_GIVEN, NotGiven, Page, ServerUser, structure
 
@@ -70,8 +70,10 @@ class AsyncUsers:
         """The user with this id, or None when there is none: ``user = await app.users.get(user_id)``."""
         try:
             data = await self._transport.request("GET", f"/users/{uuid_arg(user_id, 'user_id')}")
-        except UserNotFound:
-            return None
+        except NotFoundError as exc:
+            if exc.code == "USER_NOT_FOUND":
+                return None
+            raise
         return structure(data, ServerUser)
 
     def list(

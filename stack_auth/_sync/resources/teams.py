@@ -7,7 +7,7 @@ import builtins
 from typing import Any
 
 from stack_auth._sync._transport import Transport
-from stack_auth._known_errors import TeamNotFound
+from stack_auth._exceptions import NotFoundError
 from stack_auth._validate import given, path_segment, uuid_arg
 from stack_auth.models import NOT_GIVEN, NotGiven, Team, TeamMembership, TeamPermission, structure
 
@@ -47,8 +47,10 @@ class Teams:
         """The team with this id, or None when there is none."""
         try:
             data = self._transport.request("GET", f"/teams/{uuid_arg(team_id, 'team_id')}")
-        except TeamNotFound:
-            return None
+        except NotFoundError as exc:
+            if exc.code == "TEAM_NOT_FOUND":
+                return None
+            raise
         return structure(data, Team)
 
     def list(self, *, user_id: str | None = None) -> builtins.list[Team]:

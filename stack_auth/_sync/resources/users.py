@@ -8,7 +8,7 @@ from typing import Any
 from stack_auth._sync._pagination import Pager
 from stack_auth._sync._transport import Transport
 from stack_auth._config import DEFAULT_PAGE_SIZE
-from stack_auth._known_errors import UserNotFound
+from stack_auth._exceptions import NotFoundError
 from stack_auth._validate import given, page_size, uuid_arg
 from stack_auth.models import NOT_GIVEN, NotGiven, Page, ServerUser, structure
 
@@ -71,8 +71,10 @@ class Users:
         """The user with this id, or None when there is none: ``user = app.users.get(user_id)``."""
         try:
             data = self._transport.request("GET", f"/users/{uuid_arg(user_id, 'user_id')}")
-        except UserNotFound:
-            return None
+        except NotFoundError as exc:
+            if exc.code == "USER_NOT_FOUND":
+                return None
+            raise
         return structure(data, ServerUser)
 
     def list(

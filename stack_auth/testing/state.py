@@ -1,0 +1,310 @@
+"""The emulator's data: projects, users, teams, memberships, team permissions and sessions.
+
+All of it lives in one :class:`Store` guarded by one re-entrant lock (``store.lock``): request handlers (on the event
+loop of the ASGI server) and test code (in any thread) take it around every read-modify-write. Nothing blocking or
+awaiting happens while it is held.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from stack_auth.testing import known
+
+SYSTEM_TEAM_PERMISSIONS: tuple[str, ...] = (
+    "$update_team",
+    "$delete_team",
+    "$read_members",
+    "$remove_members",
+    "$invite_members",
+    "$manage_api_keys",
+)
+#: Stack's default team permission definitions: id -> contained permission ids.
+DEFAULT_TEAM_PERMISSION_DEFINITIONS: dict[str, tuple[str, ...]] = {
+    **{p: () for p in SYSTEM_TEAM_PERMISSIONS},
+    "team_admin": SYSTEM_TEAM_PERMISSIONS,
+    "team_member": ("$read_members", "$invite_members"),
+}
+
+
+@dataclass
+class ProjectConfig:
+    """Settings of one emulated project (the subset of Stack's project config the emulated routes read).
+
+    ``create_personal_team``: a new user gets "<name>'s Team" and has it selected (Stack's default: on).
+    ``require_publishable_client_key``: client access must send the publishable key (and ``/auth/oauth/token``
+    refuses the public client secret ``__stack_public_client__``).
+    ``users_default_limit``: page size of ``GET /users`` without ``limit`` (Stack: None, meaning every user).
+    """
+
+    project_id: str
+    publishable_client_key: str | None
+    secret_server_key: str | None
+    super_secret_admin_key: str | None = None
+    create_personal_team: bool = True
+    require_publishable_client_key: bool = True
+    sign_up_enabled: bool = True
+    password_auth_enabled: bool = True
+    client_team_creation_enabled: bool = False
+    client_user_deletion_enabled: bool = False
+    users_default_limit: int | None = None
+    team_creator_default_permissions: tuple[str, ...] = ("team_admin",)
+    team_member_default_permissions: tuple[str, ...] = ("team_member",)
+
+
+@dataclass
+class User:
+    id: str
+    signed_up_at: int
+    last_active_at: int
+    display_name: str | None = None
+    primary_email: str | None = None
+    primary_email_verified: bool = False
+    primary_email_auth_enabled: bool = False
+    profile_image_url: str | None = None
+    client_metadata: Any = None
+    client_read_only_metadata: Any = None
+    server_metadata: Any = None
+    password_hash: str | None = None
+    otp_auth_enabled: bool = False
+    passkey_auth_enabled: bool = False
+    totp_secret_base64: str | None = None
+    oauth_providers: list[dict[str, Any]] = field(default_factory=list)
+    selected_team_id: str | None = None
+    is_anonymous: bool = False
+    restricted_by_admin: bool = False
+    restricted_by_admin_reason: str | None = None
+    restricted_by_admin_private_details: str | None = None
+    country_code: str | None = None
+    risk_bot: int = 0
+    risk_free_trial_abuse: int = 0
+
+    @property
+    def restricted_reason(self) -> dict[str, str] | None:
+        if self.is_anonymous:
+            return {"type": "anonymous"}
+        if self.restricted_by_admin:
+            return {"type": "restricted_by_administrator"}
+        return None
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.restricted_reason is not None
+
+    @property
+    def requires_totp_mfa(self) -> bool:
+        return self.totp_secret_base64 is not None
+
+
+@dataclass
+class Team:
+    id: str
+    display_name: str
+    created_at: int
+    profile_image_url: str | None = None
+    client_metadata: Any = None
+    client_read_only_metadata: Any = None
+    server_metadata: Any = None
+
+
+@dataclass
+class Session:
+    """A refresh token and what Stack keeps with it."""
+
+    id: str
+    user_id: str
+    refresh_token: str
+    created_at: int
+    last_used_at: int
+    expires_at: int | None
+    is_impersonation: bool = False
+
+
+class Clock:
+    """Wall-clock milliseconds plus an offset tests can move forward (``Emulator.advance_time``)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        """Seconds since the epoch, as the emulator sees them."""
+        return time.time() + self.offset
+
+    def now_ms(self) -> int:
+        return int(self.now() * 1000)
+
+
+class Ids:
+    """Ids and secrets; reproducible from ``seed`` when one is given (call under the store lock)."""
+
+    _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+    def __init__(self, seed: int | None) -> None:
+        self.rng = random.Random(seed if seed is not None else int.from_bytes(os.urandom(16), "big"))
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def secret(self, length: int = 45) -> str:
+        return "".join(self.rng.choices(self._ALPHABET, k=length))
+
+
+@dataclass
+class Project:
+    """One project's data. Methods expect the store lock to be held."""
+
+    config: ProjectConfig
+    users: dict[str, User] = field(default_factory=dict)
+    #: (signed_up_at, id) of every user, sorted: the order of ``GET /users``.
+    order: list[tuple[int, str]] = field(default_factory=list)
+    #: normalized email -> user id, for emails used for auth (unique per project).
+    auth_emails: dict[str, str] = field(default_factory=dict)
+    teams: dict[str, Team] = field(default_factory=dict)
+    #: team id -> member user ids (insertion ordered).
+    members: dict[str, dict[str, None]] = field(default_factory=dict)
+    #: user id -> team ids.
+    user_teams: dict[str, dict[str, None]] = field(default_factory=dict)
+    #: (team id, user id) -> directly granted team permission ids.
+    team_permissions: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    permission_definitions: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_TEAM_PERMISSION_DEFINITIONS)
+    )
+    sessions: dict[str, Session] = field(default_factory=dict)
+    refresh_index: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.config.project_id
+
+    # --- users ---------------------------------------------------------------------------------------------------
+
+    def insert_user(self, user: User) -> None:
+        """Add ``user``; USER_EMAIL_ALREADY_EXISTS when its auth email is taken (checked atomically here)."""
+        if user.primary_email is not None and user.primary_email_auth_enabled:
+            if user.primary_email in self.auth_emails:
+                raise known.user_email_already_exists(user.primary_email)
+            self.auth_emails[user.primary_email] = user.id
+        self.users[user.id] = user
+        bisect.insort(self.order, (user.signed_up_at, user.id))
+        self.user_teams[user.id] = {}
+
+    def set_email(self, user: User, email: str | None, verified: bool, auth_enabled: bool) -> None:
+        """Change a user's primary email, keeping the auth-email index unique."""
+        old = user.primary_email if user.primary_email_auth_enabled else None
+        new = email if auth_enabled and email is not None else None
+        if new is not None and new != old and new in self.auth_emails:
+            raise known.user_email_already_exists(new)
+        if old is not None and self.auth_emails.get(old) == user.id:
+            del self.auth_emails[old]
+        if new is not None:
+            self.auth_emails[new] = user.id
+        user.primary_email = email
+        user.primary_email_verified = verified
+        user.primary_email_auth_enabled = auth_enabled
+
+    def delete_user(self, user_id: str) -> None:
+        user = self.users.pop(user_id)
+        if user.primary_email is not None and self.auth_emails.get(user.primary_email) == user_id:
+            del self.auth_emails[user.primary_email]
+        i = bisect.bisect_left(self.order, (user.signed_up_at, user_id))
+        if i < len(self.order) and self.order[i] == (user.signed_up_at, user_id):
+            del self.order[i]
+        for team_id in list(self.user_teams.pop(user_id, {})):
+            self.members.get(team_id, {}).pop(user_id, None)
+            self.team_permissions.pop((team_id, user_id), None)
+        for session in [s for s in self.sessions.values() if s.user_id == user_id]:
+            self.delete_session(session.id)
+
+    # --- teams ---------------------------------------------------------------------------------------------------
+
+    def insert_team(self, team: Team) -> None:
+        self.teams[team.id] = team
+        self.members[team.id] = {}
+
+    def delete_team(self, team_id: str) -> None:
+        del self.teams[team_id]
+        for user_id in self.members.pop(team_id, {}):
+            self.user_teams.get(user_id, {}).pop(team_id, None)
+            self.team_permissions.pop((team_id, user_id), None)
+            user = self.users.get(user_id)
+            if user is not None and user.selected_team_id == team_id:
+                user.selected_team_id = None
+
+    def add_member(self, team_id: str, user_id: str, *, creator: bool) -> None:
+        """Add a membership and grant the default permissions (creator or member ones)."""
+        self.members[team_id][user_id] = None
+        self.user_teams[user_id][team_id] = None
+        defaults = (
+            self.config.team_creator_default_permissions if creator else self.config.team_member_default_permissions
+        )
+        self.team_permissions[(team_id, user_id)] = set(defaults)
+
+    def remove_member(self, team_id: str, user_id: str) -> None:
+        self.members[team_id].pop(user_id, None)
+        self.user_teams[user_id].pop(team_id, None)
+        self.team_permissions.pop((team_id, user_id), None)
+        user = self.users.get(user_id)
+        if user is not None and user.selected_team_id == team_id:
+            user.selected_team_id = None
+
+    def is_member(self, team_id: str, user_id: str) -> bool:
+        return user_id in self.members.get(team_id, {})
+
+    def permissions_of(self, team_id: str, user_id: str, *, recursive: bool) -> set[str]:
+        direct = self.team_permissions.get((team_id, user_id), set())
+        if not recursive:
+            return set(direct)
+        out: set[str] = set()
+        stack = list(direct)
+        while stack:
+            p = stack.pop()
+            if p in out:
+                continue
+            out.add(p)
+            stack.extend(self.permission_definitions.get(p, ()))
+        return out
+
+    # --- sessions ------------------------------------------------------------------------------------------------
+
+    def insert_session(self, session: Session) -> None:
+        self.sessions[session.id] = session
+        self.refresh_index[session.refresh_token] = session.id
+
+    def delete_session(self, session_id: str) -> None:
+        session = self.sessions.pop(session_id)
+        self.refresh_index.pop(session.refresh_token, None)
+
+    def session_by_refresh_token(self, refresh_token: str, now_ms: int) -> Session | None:
+        """The live session of a refresh token (None when unknown, expired, or its user is gone)."""
+        session_id = self.refresh_index.get(refresh_token)
+        if session_id is None:
+            return None
+        session = self.sessions[session_id]
+        if session.expires_at is not None and session.expires_at < now_ms:
+            return None
+        if session.user_id not in self.users:
+            return None
+        return session
+
+
+class Store:
+    """Every project of one emulator, its clock, its id source and the lock guarding them."""
+
+    def __init__(self, seed: int | None) -> None:
+        self.lock = threading.RLock()
+        self.clock = Clock()
+        self.ids = Ids(seed)
+        self.projects: dict[str, Project] = {}
+
+    def project(self, project_id: str) -> Project:
+        try:
+            return self.projects[project_id]
+        except KeyError:
+            raise KeyError(f"no emulated project {project_id!r}") from None

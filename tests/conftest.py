@@ -1,0 +1,68 @@
+"""Shared fixtures: both anyio backends, the emulator in-process and over a real loopback socket, ready apps."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from stack_auth import AsyncStackServerApp, StackServerApp
+from stack_auth.testing import Emulator
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "stack-api"
+SAMPLES_PATH = SHARED / "real-samples" / "samples.json"
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def samples() -> dict[str, Any]:
+    if not SAMPLES_PATH.exists():
+        pytest.skip("../shared/stack-api/real-samples/samples.json is not beside the repo")
+    data: dict[str, Any] = json.loads(SAMPLES_PATH.read_text())
+    return data
+
+
+@pytest.fixture
+def emulator() -> Emulator:
+    return Emulator()
+
+
+@pytest.fixture
+def served(emulator: Emulator) -> Iterator[str]:
+    """The emulator behind uvicorn on 127.0.0.1: the base URL."""
+    with emulator.serve() as base_url:
+        yield base_url
+
+
+def server_app_kwargs(emulator: Emulator) -> dict[str, Any]:
+    return {"project_id": emulator.project_id, "secret_server_key": emulator.secret_server_key}
+
+
+@pytest.fixture(params=["in-process", "loopback"])
+async def app(request: pytest.FixtureRequest, emulator: Emulator) -> AsyncIterator[AsyncStackServerApp]:
+    """An async server app on the emulator: through httpx.ASGITransport, and over a real socket (our own pool)."""
+    if request.param == "in-process":
+        transport = httpx.ASGITransport(app=emulator.asgi_app)
+        async with httpx.AsyncClient(transport=transport) as client:
+            async with AsyncStackServerApp(
+                **server_app_kwargs(emulator), base_url="http://emulator.test", http_client=client
+            ) as in_process:
+                yield in_process
+    else:
+        with emulator.serve() as base_url:
+            async with AsyncStackServerApp(**server_app_kwargs(emulator), base_url=base_url) as over_socket:
+                yield over_socket
+
+
+@pytest.fixture
+def sync_app(emulator: Emulator, served: str) -> Iterator[StackServerApp]:
+    with StackServerApp(**server_app_kwargs(emulator), base_url=served) as app:
+        yield app
