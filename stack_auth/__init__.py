@@ -26,12 +26,14 @@ from stack_auth._exceptions import (
     ConflictError,
     InternalServerError,
     InvalidArgumentError,
+    InvalidTokenError,
     MalformedResponseError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
     StackAuthApiError,
     StackAuthError,
+    TokenRequiredError,
 )
 from stack_auth._version import __version__
 from stack_auth.models import NOT_GIVEN, NotGiven
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from stack_auth._async._client_app import AsyncStackClientApp
     from stack_auth._sync._app import StackServerApp
     from stack_auth._sync._client_app import StackClientApp
+    from stack_auth.tokens import AccessTokenClaims, TokenStore
 
 # The app classes load on first use: a sync program never imports the async side, nor the other way round.
 _LAZY = {
@@ -48,6 +51,8 @@ _LAZY = {
     "AsyncStackClientApp": "stack_auth._async._client_app",
     "StackServerApp": "stack_auth._sync._app",
     "StackClientApp": "stack_auth._sync._client_app",
+    "AccessTokenClaims": "stack_auth.tokens",
+    "TokenStore": "stack_auth.tokens",
 }
 
 
@@ -66,6 +71,7 @@ __all__ = [
     "NOT_GIVEN",
     "APIConnectionError",
     "APITimeoutError",
+    "AccessTokenClaims",
     "AsyncStackClientApp",
     "AsyncStackServerApp",
     "AuthenticationError",
@@ -74,6 +80,7 @@ __all__ = [
     "ConflictError",
     "InternalServerError",
     "InvalidArgumentError",
+    "InvalidTokenError",
     "MalformedResponseError",
     "NotFoundError",
     "NotGiven",
@@ -83,5 +90,7 @@ __all__ = [
     "StackAuthError",
     "StackClientApp",
     "StackServerApp",
+    "TokenRequiredError",
+    "TokenStore",
     "__version__",
 ]

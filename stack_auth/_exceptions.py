@@ -179,3 +179,60 @@ def error_class_for(code: str | None, status: int) -> type[StackAuthApiError]:
 
 #: Filled by the generated :mod:`stack_auth._known_errors`: one class per known-error code.
 KNOWN_ERRORS: dict[str, type[StackAuthApiError]] = {}
+
+
+# --- Local access-token verification (``verify_access_token``). Messages never contain the token. ---------------
+
+
+class InvalidTokenError(StackAuthError):
+    """An access token failed local verification; the subclass says why. Catch this one to treat all alike."""
+
+
+class MalformedTokenError(InvalidTokenError):
+    """Not a JWT at all: empty, truncated, garbage, bad base64 or JSON; or an unreadable ``x-stack-auth`` header."""
+
+
+class TokenAlgorithmError(InvalidTokenError):
+    """The token is not signed with ES256 (``alg: none``, HS256 and every other algorithm are refused)."""
+
+
+class UnknownSigningKeyError(InvalidTokenError):
+    """The token's ``kid`` is not in the project's JWKS, even after refetching it."""
+
+
+class TokenSignatureError(InvalidTokenError):
+    """The signature does not match the project's key: the token was forged or altered."""
+
+
+class TokenExpiredError(InvalidTokenError):
+    """The token's ``exp`` has passed (beyond the small clock leeway)."""
+
+
+class TokenNotYetValidError(InvalidTokenError):
+    """The token's ``iat`` or ``nbf`` is in the future (beyond the small clock leeway)."""
+
+
+class TokenAudienceError(InvalidTokenError):
+    """The token is for another project, or for a user type (anonymous, restricted) this call does not accept."""
+
+
+class TokenIssuerError(InvalidTokenError):
+    """The token was issued by another server or for another project or user type."""
+
+
+class TokenClaimsError(InvalidTokenError):
+    """A required claim (``sub``, ``exp``, ``iat``, ``aud``, ``iss``) is missing or has the wrong type."""
+
+
+__all__ += [
+    "InvalidTokenError",
+    "MalformedTokenError",
+    "TokenAlgorithmError",
+    "TokenAudienceError",
+    "TokenClaimsError",
+    "TokenExpiredError",
+    "TokenIssuerError",
+    "TokenNotYetValidError",
+    "TokenSignatureError",
+    "UnknownSigningKeyError",
+]

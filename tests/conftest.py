@@ -13,6 +13,8 @@ import pytest
 from stack_auth import AsyncStackServerApp, StackServerApp
 from stack_auth.testing import Emulator
 
+from apps import server_app_kwargs
+
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "stack-api"
 SAMPLES_PATH = SHARED / "real-samples" / "samples.json"
 
@@ -40,10 +42,6 @@ def served(emulator: Emulator) -> Iterator[str]:
     """The emulator behind uvicorn on 127.0.0.1: the base URL."""
     with emulator.serve() as base_url:
         yield base_url
-
-
-def server_app_kwargs(emulator: Emulator) -> dict[str, Any]:
-    return {"project_id": emulator.project_id, "secret_server_key": emulator.secret_server_key}
 
 
 @pytest.fixture(params=["in-process", "loopback"])

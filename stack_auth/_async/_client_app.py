@@ -7,23 +7,41 @@ from typing import Any
 import httpx
 
 from stack_auth._async._app import AsyncAppBase, from_env_options
+from stack_auth._async._token_session import AsyncTokenSession
+from stack_auth._async._transport import AsyncTransport
+from stack_auth._async.resources.current_user import AsyncCurrentUser
 from stack_auth._config import DEFAULT_BASE_URL, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from stack_auth._http import TimeoutTypes
+from stack_auth.models import ClientUser
+from stack_auth.tokens import AccessTokenClaims, TokenStore, TokenStoreInit, resolve_default_store
 
 
 class AsyncStackClientApp(AsyncAppBase):
-    """Client access to a Stack project (publishable key, acting for end users with their tokens).
+    """Client access to a Stack project: the publishable key and an end user's tokens.
 
-    ``async with AsyncStackClientApp(project_id="...", publishable_client_key="...") as app: ...``
+    ::
+
+        async with AsyncStackClientApp(project_id="...", publishable_client_key="...") as app:
+            app.token_store.set(access_token, refresh_token)      # e.g. after your sign-in flow
+            user = await app.current_user.get()                   # None when signed out
+            await app.current_user.update(display_name="Ada")
+            await app.current_user.sign_out()
+
+    ``token_store``: ``"memory"`` (default: one in-memory store per project, shared by the apps of the process), a
+    :class:`~stack_auth.tokens.TokenStore`, tokens (``{"access_token": ..., "refresh_token": ...}``,
+    ``SessionTokens``), a request (its ``x-stack-auth``, ``x-stack-access-token`` or ``Authorization: Bearer``
+    header), or None: then every user call must pass ``tokens=`` (in a backend: ``tokens=request``).
     """
 
     _access_type = "client"
+    current_user: AsyncCurrentUser[ClientUser]
 
     def __init__(
         self,
         *,
         project_id: str,
         publishable_client_key: str | None = None,
+        token_store: TokenStoreInit = "memory",
         base_url: str = DEFAULT_BASE_URL,
         http_client: httpx.AsyncClient | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
@@ -41,6 +59,24 @@ class AsyncStackClientApp(AsyncAppBase):
             max_concurrency=max_concurrency,
             rate_limit=rate_limit,
         )
+        self._tokens.state.default_store = resolve_default_store(token_store, self.project_id, self.base_url)
+
+    def _setup(self, transport: AsyncTransport) -> None:
+        super()._setup(transport)
+        self._tokens = AsyncTokenSession(transport)
+        self.current_user = AsyncCurrentUser(self._tokens, ClientUser)
+
+    @property
+    def token_store(self) -> TokenStore | None:
+        """The app's token store (None when created with ``token_store=None``)."""
+        return self._tokens.state.default_store
+
+    async def verify_access_token(
+        self, token: str, *, allow_anonymous: bool = False, allow_restricted: bool = False
+    ) -> AccessTokenClaims:
+        """Verify an access token locally against the project's JWKS; see
+        :meth:`AsyncStackServerApp.verify_access_token <stack_auth.AsyncStackServerApp.verify_access_token>`."""
+        return await self._tokens.verify(token, allow_anonymous=allow_anonymous, allow_restricted=allow_restricted)
 
     @classmethod
     def from_env(cls, **options: Any) -> AsyncStackClientApp:

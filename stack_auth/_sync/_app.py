@@ -9,7 +9,10 @@ from typing import Any, ClassVar, TypeVar
 
 import httpx
 
+from stack_auth._sync._bulk import Bulk
+from stack_auth._sync._token_session import TokenSession
 from stack_auth._sync._transport import Transport, Credentials
+from stack_auth._sync.resources.current_user import CurrentUser
 from stack_auth._sync.resources.sessions import Sessions
 from stack_auth._sync.resources.teams import Teams
 from stack_auth._sync.resources.users import Users
@@ -28,7 +31,8 @@ from stack_auth._config import (
 from stack_auth._exceptions import ConfigurationError
 from stack_auth._http import TimeoutTypes
 from stack_auth._retry import RetryPolicy
-from stack_auth.models import NOT_GIVEN, NotGiven
+from stack_auth.models import NOT_GIVEN, NotGiven, ServerUser
+from stack_auth.tokens import AccessTokenClaims
 
 AppT = TypeVar("AppT", bound="AppBase")
 
@@ -147,6 +151,9 @@ class StackServerApp(AppBase):
     users: Users
     teams: Teams
     sessions: Sessions
+    bulk: Bulk
+    #: Act as a user with their tokens (``tokens=`` on every call): e.g. ``app.sessions.create(...)``'s result.
+    current_user: CurrentUser[ServerUser]
 
     def __init__(
         self,
@@ -179,6 +186,38 @@ class StackServerApp(AppBase):
         self.users = Users(transport)
         self.teams = Teams(transport)
         self.sessions = Sessions(transport)
+        self.bulk = Bulk(self.users, concurrency=transport.limiter.limit)
+        self._tokens = TokenSession(transport)
+        self.current_user = CurrentUser(self._tokens, ServerUser)
+
+    def verify_access_token(
+        self, token: str, *, allow_anonymous: bool = False, allow_restricted: bool = False
+    ) -> AccessTokenClaims:
+        """Verify an end user's access token locally (no call to Stack once the project's JWKS is cached).
+
+        ``claims = app.verify_access_token(token)``; ``claims.id`` is the user id. ES256 signatures only,
+        checked against the project's JWKS (cached per its Cache-Control); audience and issuer of this project;
+        expiry and issue time with a small leeway. Anonymous users' tokens are accepted only with
+        ``allow_anonymous=True`` (which also accepts restricted users), restricted users' only with
+        ``allow_restricted=True``. Raises an :class:`~stack_auth.errors.InvalidTokenError` subclass saying why a
+        token is refused; connection errors while fetching the JWKS are raised as such.
+        """
+        return self._tokens.verify(token, allow_anonymous=allow_anonymous, allow_restricted=allow_restricted)
+
+    def get_user_from_token(
+        self, token: str | None, *, allow_anonymous: bool = False, allow_restricted: bool = False
+    ) -> ServerUser | None:
+        """The user of an access token, fresh from Stack (``GET /users/me``), or None when the token is missing,
+        invalid or expired, or its user is anonymous/restricted and not allowed.
+
+        ``user = app.get_user_from_token(request.headers.get("x-stack-access-token"))``. One request per
+        call; :meth:`verify_access_token` answers locally. To act as a user with refresh, pass their tokens to
+        ``app.current_user`` methods.
+        """
+        if not token:
+            return None
+        current = self.current_user
+        return current.get(tokens=token, allow_anonymous=allow_anonymous, allow_restricted=allow_restricted)
 
     @classmethod
     def from_env(cls, **options: Any) -> StackServerApp:

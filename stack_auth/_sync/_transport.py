@@ -19,10 +19,10 @@ import attrs
 from stack_auth._sync_http import HttpBackend
 from stack_auth._concurrency import Limiter, RateGate, sleep
 from stack_auth._config import API_PREFIX, CLIENT_VERSION
-from stack_auth._decode import decode
+from stack_auth._decode import decode, effective_status
 from stack_auth._exceptions import APIConnectionError, StackAuthApiError
 from stack_auth._http import TimeoutTypes, to_httpx_timeout
-from stack_auth._retry import RetryPolicy, give_up
+from stack_auth._retry import RetryPolicy, give_up, parse_retry_after
 from stack_auth.models import NOT_GIVEN, NotGiven
 
 if TYPE_CHECKING:
@@ -182,15 +182,24 @@ class Transport:
                     sleep(wait)
 
     def _attempt(self, method: str, url: str, headers: dict[str, str], content: bytes | None) -> ApiResponse:
-        ticket = None
-        while True:
-            delay, ticket = self.gate.reserve(ticket)
-            if delay <= 0:
-                break
-            sleep(delay)
         with self.limiter:
+            # The gate is passed while holding an in-flight slot, right before sending: a request that queued for a
+            # slot before a 429 closed the gate must not slip through after it.
+            ticket = None
+            while True:
+                delay, ticket = self.gate.reserve(ticket)
+                if delay <= 0:
+                    break
+                sleep(delay)
             started = time.perf_counter()
             raw = self.http.send(method, url, headers, content, self.timeout)
+            if effective_status(raw) == 429:
+                # Close the gate before this in-flight slot frees, so no queued request slips out (threads!);
+                # send() then extends the closure to the retry policy's wait.
+                retry_after = parse_retry_after(raw.headers.get("retry-after"))
+                self.gate.close_for(
+                    self.retry.base_delay if retry_after is None else min(retry_after, self.retry.max_delay)
+                )
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s -> %d in %.1f ms", method, url, raw.status, (time.perf_counter() - started) * 1000)
         return ApiResponse(decode(method, url, raw), raw.headers)

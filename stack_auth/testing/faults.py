@@ -6,7 +6,7 @@ Knobs select routes with a *route spec*:
 * ``"*"``: every request;
 * ``"POST /users"`` / ``"GET /users/{user_id}"``: one route, by method and path template (as in the OpenAPI
   documents, without ``/api/v1``); ``"* /users"`` or ``"/users"``: any method;
-* glob patterns (``"GET /teams*"``) and concrete paths (``"GET /users/3f1c...""``) work too.
+* glob patterns (``"GET /teams*"``) and concrete paths (``"GET /users/3f1c..."``) work too.
 
 Typical use::
 
@@ -37,7 +37,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import httpx
 
@@ -46,8 +46,8 @@ from stack_auth.testing.wire import CT_HTML, CT_JSON, CT_TEXT, Response
 When = Literal["before", "after"]
 RetryAfterMode = Literal["always", "never", "half"]
 
-DROP = "drop"
-MALFORM = "malformed"
+DROP: Final = "drop"
+MALFORM: Final = "malformed"
 Action = Response | Literal["drop", "malformed"]
 
 RATE_LIMIT_MESSAGE = "Too many requests. This server limits request rates on purpose; please retry later."
@@ -69,7 +69,7 @@ def html_error_page(status: int) -> bytes:
 
 
 def _normalize_path(path: str) -> str:
-    return path[len("/api/v1"):] or "/" if path.startswith("/api/v1") else path
+    return path[len("/api/v1") :] or "/" if path.startswith("/api/v1") else path
 
 
 class RouteMatcher:
@@ -280,8 +280,13 @@ class Faults:
 
         ``body``: bytes, str (``text/plain`` unless ``headers`` say otherwise), or JSON-able; None = empty body.
         """
-        self._add_script(route, build_response(status, body, headers), times, when,
-                         {"status": status, "headers": dict(headers or {}), "body": _describe(body)})
+        self._add_script(
+            route,
+            build_response(status, body, headers),
+            times,
+            when,
+            {"status": status, "headers": dict(headers or {}), "body": _describe(body)},
+        )
 
     def next_rate_limited(self, route: str = "*", *, retry_after: float | None = 1, times: int = 1) -> None:
         """Exactly ``times`` 429 answers like Stack's dev server, with ``Retry-After`` (None: without)."""
@@ -292,8 +297,14 @@ class Faults:
 
     def next_html_error(self, route: str = "*", *, status: int = 502, times: int = 1, when: When = "before") -> None:
         """A proxy's HTML error page (``text/html``), 502 by default."""
-        self.script(route, status=status, body=html_error_page(status).decode(),
-                    headers={"content-type": "text/html"}, times=times, when=when)
+        self.script(
+            route,
+            status=status,
+            body=html_error_page(status).decode(),
+            headers={"content-type": "text/html"},
+            times=times,
+            when=when,
+        )
 
     def next_empty_body(self, route: str = "*", *, status: int = 200, times: int = 1, when: When = "before") -> None:
         """An answer with no body at all (``content-length: 0``), 200 by default."""
@@ -318,8 +329,10 @@ class Faults:
         if details:
             body["details"] = dict(details)
         body["error"] = message
-        headers = {"content-type": "application/json; charset=utf-8",
-                   "x-stack-known-error": header_code if header_code is not None else code}
+        headers = {
+            "content-type": "application/json; charset=utf-8",
+            "x-stack-known-error": header_code if header_code is not None else code,
+        }
         self.script(route, status=status, body=body, headers=headers, times=times)
 
     def next_malformed_body(self, route: str = "*", *, times: int = 1) -> None:
@@ -342,8 +355,7 @@ class Faults:
     def clear(self) -> None:
         """Remove every knob and scripted answer (the RNG keeps its state; see :meth:`seed`)."""
         with self._lock:
-            for rules in (self._rate_limits, self._latency, self._errors, self._drops, self._malformed,
-                          self._scripted):
+            for rules in (self._rate_limits, self._latency, self._errors, self._drops, self._malformed, self._scripted):
                 rules.clear()
             self.active = False
 
@@ -425,14 +437,24 @@ class Faults:
             return {
                 "seed": self._seed,
                 "rate_limits": [
-                    {"route": r.matcher.spec, "max_requests": r.max_requests, "window": r.window,
-                     "retry_after": r.retry_after, "retry_after_value": r.retry_after_value}
+                    {
+                        "route": r.matcher.spec,
+                        "max_requests": r.max_requests,
+                        "window": r.window,
+                        "retry_after": r.retry_after,
+                        "retry_after_value": r.retry_after_value,
+                    }
                     for r in self._rate_limits
                 ],
                 "latency": [{"route": r.matcher.spec, "seconds": r.seconds, "jitter": r.jitter} for r in self._latency],
                 "server_errors": [
-                    {"route": r.matcher.spec, "rate": r.rate, "statuses": list(r.statuses), "html": r.html,
-                     "when": r.when}
+                    {
+                        "route": r.matcher.spec,
+                        "rate": r.rate,
+                        "statuses": list(r.statuses),
+                        "html": r.html,
+                        "when": r.when,
+                    }
                     for r in self._errors
                 ],
                 "drop_connections": [{"route": r.matcher.spec, "rate": r.rate, "when": r.when} for r in self._drops],

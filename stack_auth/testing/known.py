@@ -218,6 +218,10 @@ def cannot_delete_current_session() -> KnownError:
     return KnownError("CANNOT_DELETE_CURRENT_SESSION", "Cannot delete the current session.")
 
 
+def invalid_authorization_code() -> KnownError:
+    return KnownError("INVALID_AUTHORIZATION_CODE", "The given authorization code is invalid.")
+
+
 def invalid_oauth_client_id_or_secret(client_id: str | None) -> KnownError:
     return KnownError(
         "INVALID_OAUTH_CLIENT_ID_OR_SECRET",

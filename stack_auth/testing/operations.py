@@ -57,10 +57,12 @@ def create_user(
     auth_enabled = bool(data.get("primary_email_auth_enabled", False))
     check_auth_data(email, verified, auth_enabled)
     restricted = bool(data.get("restricted_by_admin", False))
-    check_restriction(restricted, data.get("restricted_by_admin_reason"), data.get("restricted_by_admin_private_details"))
+    reason = data.get("restricted_by_admin_reason")
+    details = data.get("restricted_by_admin_private_details")
+    check_restriction(restricted, reason, details)
     risk = data.get("risk_scores") or {}
     sign_up = risk.get("sign_up", {}) if isinstance(risk, dict) else {}
-    now = store.clock.now_ms()
+    now = store.clock.tick_ms()
     user = User(
         id=store.ids.uuid(),
         signed_up_at=now,
@@ -80,10 +82,8 @@ def create_user(
         oauth_providers=[dict(p) for p in data.get("oauth_providers") or []],
         is_anonymous=bool(data.get("is_anonymous", False)),
         restricted_by_admin=restricted,
-        restricted_by_admin_reason=(data.get("restricted_by_admin_reason") or None) if restricted else None,
-        restricted_by_admin_private_details=(data.get("restricted_by_admin_private_details") or None)
-        if restricted
-        else None,
+        restricted_by_admin_reason=(reason or None) if restricted else None,
+        restricted_by_admin_private_details=(details or None) if restricted else None,
         country_code=data.get("country_code"),
         risk_bot=int(sign_up.get("bot", 0) or 0),
         risk_free_trial_abuse=int(sign_up.get("free_trial_abuse", 0) or 0),
@@ -104,7 +104,7 @@ def create_team(store: Store, project: Project, data: dict[str, Any], *, creator
     team = Team(
         id=store.ids.uuid(),
         display_name=data["display_name"],
-        created_at=store.clock.now_ms(),
+        created_at=store.clock.tick_ms(),
         profile_image_url=data.get("profile_image_url"),
         client_metadata=data.get("client_metadata"),
         client_read_only_metadata=data.get("client_read_only_metadata"),
@@ -127,7 +127,7 @@ def create_session(
     is_impersonation: bool = False,
 ) -> tuple[Session, str]:
     """A new session (refresh token) and its first access token."""
-    now = store.clock.now_ms()
+    now = store.clock.tick_ms()
     session = Session(
         id=store.ids.uuid(),
         user_id=user.id,

@@ -132,6 +132,7 @@ class Clock:
 
     def __init__(self) -> None:
         self.offset = 0.0
+        self._last_tick = 0
 
     def now(self) -> float:
         """Seconds since the epoch, as the emulator sees them."""
@@ -139,6 +140,15 @@ class Clock:
 
     def now_ms(self) -> int:
         return int(self.now() * 1000)
+
+    def tick_ms(self) -> int:
+        """A creation timestamp: now, but strictly after the previous one (call under the store lock).
+
+        Lists ordered by creation time (users by ``signed_up_at`` then id, teams, sessions) then follow creation
+        order even when many objects are created within one millisecond, as they do on a real server.
+        """
+        self._last_tick = max(self.now_ms(), self._last_tick + 1)
+        return self._last_tick
 
 
 class Ids:

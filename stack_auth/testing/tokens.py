@@ -25,6 +25,7 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.types import Options
 
 from stack_auth.testing import known
 from stack_auth.testing.state import Clock, User
@@ -32,7 +33,7 @@ from stack_auth.testing.state import Clock, User
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _ISSUER_SUFFIX = {"normal": "", "restricted": "-restricted-users", "anonymous": "-anonymous-users"}
 _AUDIENCE_SUFFIX = {"normal": "", "restricted": ":restricted", "anonymous": ":anon"}
-_VERIFY_OPTIONS = {
+_VERIFY_OPTIONS: Options = {
     "verify_exp": False,
     "verify_aud": False,
     "verify_iss": False,
@@ -87,7 +88,9 @@ class TokenService:
     """Signs and verifies the access tokens of every project of one emulator."""
 
     def __init__(self, seed: int | None, clock: Clock, lifetime: float) -> None:
-        self._secret = hashlib.sha256(f"stack-emulator:{seed}".encode()).digest() if seed is not None else os.urandom(32)
+        self._secret = (
+            hashlib.sha256(f"stack-emulator:{seed}".encode()).digest() if seed is not None else os.urandom(32)
+        )
         self._clock = clock
         self.lifetime = lifetime
         self._lock = threading.Lock()

@@ -86,7 +86,9 @@ async def password_hash_of(data: dict[str, Any], iterations: int) -> str | None:
         return await hash_password_async(data["password"], iterations)
     if "password_hash" in data:
         if not is_supported_hash(data["password_hash"]):
-            raise StatusError(400, "Invalid password hash. Make sure it's a supported algorithm in Modular Crypt Format.")
+            raise StatusError(
+                400, "Invalid password hash. Make sure it's a supported algorithm in Modular Crypt Format."
+            )
         return str(data["password_hash"])
     return None
 
@@ -301,10 +303,12 @@ def apply_user_update(project: Project, user: User, data: dict[str, Any], passwo
     check_auth_data(email, verified, auth_enabled)
 
     restricted = data.get("restricted_by_admin", user.restricted_by_admin)
+    old_reason = user.restricted_by_admin_reason if restricted else None
+    old_details = user.restricted_by_admin_private_details if restricted else None
     check_restriction(
         restricted,
-        data.get("restricted_by_admin_reason", user.restricted_by_admin_reason if restricted else None),
-        data.get("restricted_by_admin_private_details", user.restricted_by_admin_private_details if restricted else None),
+        data.get("restricted_by_admin_reason", old_reason),
+        data.get("restricted_by_admin_private_details", old_details),
     )
     project.set_email(user, email, verified, auth_enabled)  # raises USER_EMAIL_ALREADY_EXISTS before any change
 
@@ -312,8 +316,14 @@ def apply_user_update(project: Project, user: User, data: dict[str, Any], passwo
         user.selected_team_id = team_id
     if "display_name" in data:
         user.display_name = data["display_name"] or None
-    for name in ("profile_image_url", "client_metadata", "client_read_only_metadata", "server_metadata",
-                 "totp_secret_base64", "country_code"):
+    for name in (
+        "profile_image_url",
+        "client_metadata",
+        "client_read_only_metadata",
+        "server_metadata",
+        "totp_secret_base64",
+        "country_code",
+    ):
         if name in data:
             setattr(user, name, data[name])
     for name in ("otp_auth_enabled", "passkey_auth_enabled"):

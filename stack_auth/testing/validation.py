@@ -125,8 +125,9 @@ class Validator:
             return None
         return value
 
-    def user_id_or_me(self, where: str, name: str, value: str | None, current_user_id: str | None,
-                      *, required: bool = True) -> str | None:
+    def user_id_or_me(
+        self, where: str, name: str, value: str | None, current_user_id: str | None, *, required: bool = True
+    ) -> str | None:
         """Stack's ``userIdOrMeSchema``: ``me`` becomes the current user (or raises CANNOT_GET_OWN_USER...)."""
         if value == "me":
             if current_user_id is None:
@@ -137,8 +138,8 @@ class Validator:
     def permission_id(self, where: str, name: str, value: str) -> str | None:
         if not PERMISSION_ID_RE.match(value):
             self.fail(
-                f"{path_of(where, name)} must match the following: \"^\\$?[a-z0-9_:]+$\": Only lowercase letters, "
-                "numbers, \":\", \"_\" and optional \"$\" at the beginning are allowed"
+                f'{path_of(where, name)} must match the following: "^\\$?[a-z0-9_:]+$": Only lowercase letters, '
+                'numbers, ":", "_" and optional "$" at the beginning are allowed'
             )
             return None
         return value

@@ -8,13 +8,14 @@ or :class:`StatusError` (any other error: a plain-text body), exactly as Stack's
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
-from stack_auth._known_errors import KNOWN_ERRORS
+from stack_auth import _known_errors  # noqa: F401  (fills KNOWN_ERRORS)
+from stack_auth._exceptions import KNOWN_ERRORS
 
 Headers = list[tuple[bytes, bytes]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 CT_JSON = b"application/json; charset=utf-8"
 CT_TEXT = b"text/plain; charset=utf-8"

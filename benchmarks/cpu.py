@@ -1,0 +1,121 @@
+"""P1: client CPU per ``users.get`` call (answer decoded), SDK vs raw clients, server in another process.
+
+Clients take turns in rounds (a round runs each client for ``cpu_calls`` sequential calls), so slow drifts of this
+noisy machine hit them alike; each ratio is the median of the per-round ratios.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+
+from benchmarks.common import Result, Sizes, check, headers, median, user_url
+from benchmarks.servers import PROJECT_ID, SECRET_SERVER_KEY, USER_ID, server
+
+
+def cpu_per_call(calls: int, fn: Callable[[], object]) -> float:
+    start = time.process_time()
+    for _ in range(calls):
+        fn()
+    return (time.process_time() - start) / calls
+
+
+async def async_cpu_per_call(calls: int, fn: Callable[[], Awaitable[object]]) -> float:
+    start = time.process_time()
+    for _ in range(calls):
+        await fn()
+    return (time.process_time() - start) / calls
+
+
+async def async_clients(base_url: str, sizes: Sizes) -> dict[str, list[float]]:
+    import aiohttp
+    import httpx
+
+    from stack_auth import AsyncStackServerApp
+
+    url, hdrs = user_url(base_url), headers()
+    async with (
+        aiohttp.ClientSession() as session,
+        httpx.AsyncClient() as client,
+        AsyncStackServerApp(project_id=PROJECT_ID, secret_server_key=SECRET_SERVER_KEY, base_url=base_url) as app,
+    ):
+
+        async def raw_aiohttp() -> object:
+            async with session.get(url, headers=hdrs) as response:
+                return json.loads(await response.read())
+
+        async def raw_httpx() -> object:
+            return (await client.get(url, headers=hdrs)).json()
+
+        clients = {"aiohttp": raw_aiohttp, "httpx.AsyncClient": raw_httpx, "SDK async": lambda: app.users.get(USER_ID)}
+        times: dict[str, list[float]] = {name: [] for name in clients}
+        for fn in clients.values():
+            await async_cpu_per_call(max(10, sizes.cpu_calls // 10), fn)  # warm up: connections, caches
+        for _ in range(sizes.cpu_rounds):
+            for name, fn in clients.items():
+                times[name].append(await async_cpu_per_call(sizes.cpu_calls, fn))
+    return times
+
+
+def sync_clients(base_url: str, sizes: Sizes) -> dict[str, list[float]]:
+    import httpx
+
+    from stack_auth import StackServerApp
+
+    url, hdrs = user_url(base_url), headers()
+    with (
+        httpx.Client() as client,
+        StackServerApp(project_id=PROJECT_ID, secret_server_key=SECRET_SERVER_KEY, base_url=base_url) as app,
+    ):
+        clients: dict[str, Callable[[], object]] = {
+            "httpx.Client": lambda: client.get(url, headers=hdrs).json(),
+            "SDK sync": lambda: app.users.get(USER_ID),
+        }
+        times: dict[str, list[float]] = {name: [] for name in clients}
+        for fn in clients.values():
+            cpu_per_call(max(10, sizes.cpu_calls // 10), fn)
+        for _ in range(sizes.cpu_rounds):
+            for name, fn in clients.items():
+                times[name].append(cpu_per_call(sizes.cpu_calls, fn))
+    return times
+
+
+def run(sizes: Sizes) -> list[Result]:
+    with server("trivial") as base_url:
+        times = asyncio.run(async_clients(base_url, sizes))
+        times.update(sync_clients(base_url, sizes))
+
+    def us(name: str) -> str:
+        return f"{median(times[name]) * 1e6:.0f} us"
+
+    def ratio(a: str, b: str) -> float:
+        return median([x / y for x, y in zip(times[a], times[b], strict=True)])
+
+    vs_aiohttp = ratio("SDK async", "aiohttp")
+    vs_httpx = ratio("SDK async", "httpx.AsyncClient")
+    sync = ratio("SDK sync", "httpx.Client")
+    return [
+        Result(
+            "P1",
+            "users.get CPU/call: async SDK vs raw aiohttp",
+            f"{vs_aiohttp:.2f}x ({us('SDK async')} vs {us('aiohttp')})",
+            "<= 1.5x",
+            check(vs_aiohttp <= 1.5, sizes),
+        ),
+        Result(
+            "P1",
+            "users.get CPU/call: async SDK vs raw httpx.AsyncClient",
+            f"{vs_httpx:.2f}x ({us('SDK async')} vs {us('httpx.AsyncClient')})",
+            "< 1x",
+            check(vs_httpx < 1, sizes),
+        ),
+        Result(
+            "P1",
+            "users.get CPU/call: sync SDK vs raw httpx.Client",
+            f"{sync:.2f}x ({us('SDK sync')} vs {us('httpx.Client')})",
+            "<= 1.2x",
+            check(sync <= 1.2, sizes),
+        ),
+    ]

@@ -1,0 +1,113 @@
+"""The signed-in user of a token store: ``app.current_user`` (client app, and server app with ``tokens=``)."""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+from typing import Any, Generic, TypeVar
+
+from stack_auth._async._token_session import AsyncTokenSession
+from stack_auth._known_errors import (
+    AnonymousAuthenticationNotAllowed,
+    CannotGetOwnUserWithoutUser,
+    RefreshTokenError,
+    RestrictedUserNotAllowed,
+    SessionAuthenticationError,
+    UserNotFound,
+)
+from stack_auth._validate import given, uuid_arg
+from stack_auth.models import NOT_GIVEN, ClientUser, NotGiven, SessionInfo, Team, structure
+from stack_auth.tokens import TokensInput
+
+UserT = TypeVar("UserT", bound=ClientUser)
+
+#: Answers that mean "there is no (acceptable) signed-in user", not "something broke".
+NOT_SIGNED_IN = (
+    SessionAuthenticationError,
+    RefreshTokenError,
+    CannotGetOwnUserWithoutUser,
+    AnonymousAuthenticationNotAllowed,
+    RestrictedUserNotAllowed,
+    UserNotFound,
+)
+
+
+class AsyncCurrentUser(Generic[UserT]):
+    """Read and change the user the tokens belong to; list their teams and sessions; sign them out.
+
+    Every method takes ``tokens=``: a request, a :class:`~stack_auth.tokens.TokenStore`, ``SessionTokens``, a
+    mapping ``{"access_token", "refresh_token"}`` or a bare access token; without it, the app's token store is used
+    (the client app's default is the shared in-memory store). Tokens are refreshed as needed and refreshed tokens
+    are saved back into the store.
+    """
+
+    def __init__(self, session: AsyncTokenSession, user_cls: type[UserT]) -> None:
+        self._session = session
+        self._user_cls = user_cls
+
+    async def get(
+        self, *, tokens: TokensInput | None = None, allow_anonymous: bool = False, allow_restricted: bool = False
+    ) -> UserT | None:
+        """The signed-in user, fresh from ``GET /users/me``, or None when signed out or the session is invalid.
+
+        ``user = await app.current_user.get()``; anonymous and restricted users count as signed out unless allowed.
+        """
+        store = self._session.store(tokens)
+        if store.is_empty:
+            return None
+        try:
+            data = await self._session.request(
+                "GET", "/users/me", store=store, allow_anonymous=allow_anonymous, allow_restricted=allow_restricted
+            )
+        except NOT_SIGNED_IN:
+            return None
+        return structure(data, self._user_cls)
+
+    async def update(
+        self,
+        *,
+        display_name: str | NotGiven | None = NOT_GIVEN,
+        profile_image_url: str | NotGiven | None = NOT_GIVEN,
+        client_metadata: Any | NotGiven = NOT_GIVEN,
+        selected_team_id: str | NotGiven | None = NOT_GIVEN,
+        tokens: TokensInput | None = None,
+    ) -> UserT:
+        """Change the user's own profile (``PATCH /users/me``): None clears a field, a left-out argument is kept.
+
+        ``user = await app.current_user.update(display_name="Ada", client_metadata={"theme": "dark"})``
+        """
+        if isinstance(selected_team_id, str):
+            uuid_arg(selected_team_id, "selected_team_id")
+        body = given(
+            display_name=display_name,
+            profile_image_url=profile_image_url,
+            client_metadata=client_metadata,
+            selected_team_id=selected_team_id,
+        )
+        data = await self._session.request("PATCH", "/users/me", store=self._session.store(tokens), json=body)
+        return structure(data, self._user_cls)
+
+    async def list_teams(self, *, tokens: TokensInput | None = None) -> builtins.list[Team]:
+        """The teams the user is a member of."""
+        store = self._session.store(tokens)
+        data = await self._session.request("GET", "/teams", store=store, params={"user_id": "me"})
+        return [structure(item, Team) for item in data["items"]]
+
+    async def list_sessions(self, *, tokens: TokensInput | None = None) -> builtins.list[SessionInfo]:
+        """The user's active sessions; ``is_current_session`` marks the one of these tokens."""
+        store = self._session.store(tokens)
+        data = await self._session.request("GET", "/auth/sessions", store=store, params={"user_id": "me"})
+        return [structure(item, SessionInfo) for item in data["items"]]
+
+    async def sign_out(self, *, tokens: TokensInput | None = None) -> None:
+        """End the session (``DELETE /auth/sessions/current``: its refresh token stops working) and clear the store.
+
+        Signing out of a session that already ended is not an error. Access tokens already issued stay valid until
+        they expire (Stack's access tokens are stateless).
+        """
+        store = self._session.store(tokens)
+        if store.is_empty:
+            return
+        with contextlib.suppress(*NOT_SIGNED_IN):
+            await self._session.request("DELETE", "/auth/sessions/current", store=store)
+        store.clear()

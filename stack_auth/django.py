@@ -1,0 +1,115 @@
+"""Django integration (sync API): ``request.stack_user``, the verified user of the request's access token.
+
+settings.py::
+
+    MIDDLEWARE = [..., "stack_auth.django.StackAuthMiddleware"]
+    STACK_AUTH = {"project_id": "...", "secret_server_key": "...", "base_url": "..."}   # else the STACK_* env vars
+
+views.py::
+
+    from django.http import JsonResponse
+    from stack_auth.django import stack_login_required
+
+    @stack_login_required                  # JSON 401 unless a valid access token came
+    def me(request):
+        return JsonResponse({"id": request.stack_user.id})
+
+The middleware sets ``request.stack_user`` (None without a valid token) on every request; the decorator works with
+or without it. The token comes from the ``x-stack-auth`` header (JSON ``{"accessToken", "refreshToken"}``), else
+``x-stack-access-token``, else ``Authorization: Bearer``, and is verified locally
+(:meth:`~stack_auth.StackServerApp.verify_access_token`). One Stack app per process, made on first use from
+``settings.STACK_AUTH`` (or set it with :func:`set_stack_app`). Async views are not supported here.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar, cast, overload
+
+from django.conf import settings  # type: ignore[import-untyped]
+from django.http import HttpRequest, HttpResponse, JsonResponse  # type: ignore[import-untyped]
+
+from stack_auth._sync._app import StackServerApp
+from stack_auth._sync._client_app import StackClientApp
+from stack_auth.tokens import AccessTokenClaims, AuthFailure, check_request
+
+__all__ = ["StackAuthMiddleware", "get_stack_app", "set_stack_app", "stack_login_required"]
+
+F = TypeVar("F", bound=Callable[..., HttpResponse])
+
+_app: StackServerApp | StackClientApp | None = None
+_app_lock = threading.Lock()
+
+
+def get_stack_app() -> StackServerApp | StackClientApp:
+    """The process's Stack app: the one given to :func:`set_stack_app`, else one made from ``settings.STACK_AUTH``
+    (keyword arguments of :class:`~stack_auth.StackServerApp`) or the ``STACK_*`` environment variables."""
+    global _app
+    with _app_lock:
+        if _app is None:
+            options = getattr(settings, "STACK_AUTH", None)
+            _app = StackServerApp(**options) if options else StackServerApp.from_env()
+        return _app
+
+
+def set_stack_app(app: StackServerApp | StackClientApp | None) -> None:
+    """Use this Stack app (None: make one from the settings again on next use). The previous one is not closed."""
+    global _app
+    with _app_lock:
+        _app = app
+
+
+def _check(request: HttpRequest, allow_anonymous: bool, allow_restricted: bool) -> AccessTokenClaims | AuthFailure:
+    def verify(token: str) -> AccessTokenClaims:
+        # The app is only needed once a token came: pages without one work even before Stack is configured.
+        app = get_stack_app()
+        return app.verify_access_token(token, allow_anonymous=allow_anonymous, allow_restricted=allow_restricted)
+
+    return check_request(verify, request.headers)
+
+
+class StackAuthMiddleware:
+    """Sets ``request.stack_user`` (verified claims, or None) and ``request.stack_auth_failure`` (why not)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        result = _check(request, False, False)
+        request.stack_user = result if isinstance(result, AccessTokenClaims) else None
+        request.stack_auth_failure = result if isinstance(result, AuthFailure) else None
+        return self.get_response(request)
+
+
+def _refusal(failure: AuthFailure) -> HttpResponse:
+    return JsonResponse({"detail": failure.detail}, status=failure.status, headers=dict(failure.headers))
+
+
+@overload
+def stack_login_required(view: F) -> F: ...
+@overload
+def stack_login_required(*, allow_anonymous: bool = False, allow_restricted: bool = False) -> Callable[[F], F]: ...
+def stack_login_required(
+    view: F | None = None, *, allow_anonymous: bool = False, allow_restricted: bool = False
+) -> F | Callable[[F], F]:
+    """Answer JSON 401 (or 503 when Stack is unreachable) unless the request has a verified user, then run the view
+    with ``request.stack_user`` set. Anonymous/restricted users only when allowed."""
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            known = hasattr(request, "stack_auth_failure") and not (allow_anonymous or allow_restricted)
+            if known:  # the middleware already checked with the default flags
+                result = getattr(request, "stack_user", None) or request.stack_auth_failure
+            else:
+                result = _check(request, allow_anonymous, allow_restricted)
+            if not isinstance(result, AccessTokenClaims):
+                return _refusal(result)
+            request.stack_user = result
+            return func(request, *args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate(view) if view is not None else decorate

@@ -1,0 +1,78 @@
+"""``python -m stack_auth.testing``: run the emulator in the foreground on a loopback port.
+
+Prints the base URL, the project id and its keys, then serves until SIGINT or SIGTERM (clean shutdown, exit 0)::
+
+    python -m stack_auth.testing --port 8102
+    python -m stack_auth.testing --port 0 --project-id my-project --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+from stack_auth.testing import defaults
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m stack_auth.testing", description="Emulated Stack Auth REST API")
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1, loopback only)")
+    p.add_argument("--port", type=int, default=8102, help="port (0 picks a free one; default: 8102)")
+    p.add_argument("--project-id", default=defaults.DEFAULT_PROJECT_ID)
+    p.add_argument("--publishable-client-key", default=defaults.DEFAULT_PUBLISHABLE_CLIENT_KEY)
+    p.add_argument("--secret-server-key", default=defaults.DEFAULT_SECRET_SERVER_KEY)
+    p.add_argument("--seed", type=int, default=None, help="make ids, keys and faults reproducible")
+    p.add_argument(
+        "--access-token-lifetime",
+        type=float,
+        default=defaults.DEFAULT_ACCESS_TOKEN_LIFETIME,
+        help="seconds (default: 600)",
+    )
+    p.add_argument("--no-personal-team", action="store_true", help="do not create a team for each new user")
+    p.add_argument("--log-level", default="warning")
+    p.add_argument("--http", default="auto", help="uvicorn HTTP implementation: auto, h11 or httptools")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from stack_auth.testing.emulator import Emulator
+    from stack_auth.testing.server import bind_socket, make_server, url_of
+
+    emu = Emulator(
+        args.project_id,
+        args.publishable_client_key,
+        args.secret_server_key,
+        seed=args.seed,
+        access_token_lifetime=args.access_token_lifetime,
+        create_personal_team=not args.no_personal_team,
+    )
+    sock = bind_socket(args.host, args.port)
+    url = url_of(sock)
+    print(f"Stack Auth emulator listening on {url}", flush=True)
+    print(f"  base URL:               {url}  (API at {url}/api/v1)")
+    print(f"  project id:             {emu.project_id}")
+    print(f"  publishable client key: {emu.publishable_client_key}")
+    print(f"  secret server key:      {emu.secret_server_key}")
+    print(f"  control API:            {url}/__emulator__/ (faults, stats, reset)", flush=True)
+    server = make_server(emu.asgi_app, log_level=args.log_level, http=args.http)
+    stop_signals: list[int] = []
+
+    def remember(signum: int, frame: object) -> None:
+        stop_signals.append(signum)
+
+    # uvicorn turns SIGINT/SIGTERM into a graceful shutdown, then re-raises the signal to the handler that was
+    # installed before it: with these, that ends in a normal exit (status 0) instead of a signal death.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, remember)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    print("Stack Auth emulator stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
