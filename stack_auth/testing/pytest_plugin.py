@@ -4,24 +4,34 @@ This module imports nothing optional at import time: starlette, uvicorn and pyjw
 
 * ``stack_emulator``: a fresh :class:`~stack_auth.testing.Emulator` per test (seed 0, default project ``internal``
   with the local development keys);
-* ``stack_emulator_url``: that emulator served over a loopback socket; the base URL (``http://127.0.0.1:PORT``).
+* ``stack_emulator_url``: that emulator served over a loopback socket; the base URL (``http://127.0.0.1:PORT``);
+* ``stack_server_app`` / ``stack_client_app``: async apps on ``stack_emulator``, in-process (no socket), closed after
+  the test (async fixtures: mark the test ``@pytest.mark.anyio``);
+* ``stack_sync_server_app`` / ``stack_sync_client_app``: sync apps on ``stack_emulator_url``.
 
 ::
 
-    def test_create_user(stack_emulator_url, stack_emulator):
-        ...
+    @pytest.mark.anyio
+    async def test_signup_creates_a_user(stack_server_app, stack_emulator):
+        await my_code.sign_up(stack_server_app, "a@example.com")
         assert stack_emulator.stats.count("POST /users") == 1
+
+    def test_legacy_view(stack_sync_server_app):
+        assert stack_sync_server_app.users.get("00000000-0000-4000-8000-000000000000") is None
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
+    from stack_auth import AsyncStackClientApp, AsyncStackServerApp, StackClientApp, StackServerApp
     from stack_auth.testing.emulator import Emulator
+
+IN_PROCESS_URL = "http://stack-emulator.test"
 
 
 @pytest.fixture
@@ -37,3 +47,63 @@ def stack_emulator_url(stack_emulator: Emulator) -> Iterator[str]:
     """``stack_emulator`` served by uvicorn on 127.0.0.1 (a free port) for the duration of the test."""
     with stack_emulator.serve() as url:
         yield url
+
+
+@pytest.fixture
+async def stack_server_app(stack_emulator: Emulator) -> AsyncIterator[AsyncStackServerApp]:
+    """An ``AsyncStackServerApp`` on ``stack_emulator`` through ``httpx.ASGITransport`` (no socket)."""
+    import httpx
+
+    from stack_auth import AsyncStackServerApp
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=stack_emulator.asgi_app)) as client:
+        async with AsyncStackServerApp(
+            project_id=stack_emulator.project_id,
+            secret_server_key=stack_emulator.secret_server_key,
+            base_url=IN_PROCESS_URL,
+            http_client=client,
+        ) as app:
+            yield app
+
+
+@pytest.fixture
+async def stack_client_app(stack_emulator: Emulator) -> AsyncIterator[AsyncStackClientApp]:
+    """An ``AsyncStackClientApp`` (in-memory token store) on ``stack_emulator`` through ``httpx.ASGITransport``."""
+    import httpx
+
+    from stack_auth import AsyncStackClientApp
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=stack_emulator.asgi_app)) as client:
+        async with AsyncStackClientApp(
+            project_id=stack_emulator.project_id,
+            publishable_client_key=stack_emulator.publishable_client_key,
+            base_url=IN_PROCESS_URL,
+            http_client=client,
+        ) as app:
+            yield app
+
+
+@pytest.fixture
+def stack_sync_server_app(stack_emulator: Emulator, stack_emulator_url: str) -> Iterator[StackServerApp]:
+    """A ``StackServerApp`` on ``stack_emulator`` over a loopback socket."""
+    from stack_auth import StackServerApp
+
+    with StackServerApp(
+        project_id=stack_emulator.project_id,
+        secret_server_key=stack_emulator.secret_server_key,
+        base_url=stack_emulator_url,
+    ) as app:
+        yield app
+
+
+@pytest.fixture
+def stack_sync_client_app(stack_emulator: Emulator, stack_emulator_url: str) -> Iterator[StackClientApp]:
+    """A ``StackClientApp`` (in-memory token store) on ``stack_emulator`` over a loopback socket."""
+    from stack_auth import StackClientApp
+
+    with StackClientApp(
+        project_id=stack_emulator.project_id,
+        publishable_client_key=stack_emulator.publishable_client_key,
+        base_url=stack_emulator_url,
+    ) as app:
+        yield app

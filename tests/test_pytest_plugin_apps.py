@@ -1,0 +1,25 @@
+"""The pytest plugin's ready-made apps, as a user's test suite would use them."""
+
+from __future__ import annotations
+
+import pytest
+
+from stack_auth import AsyncStackClientApp, AsyncStackServerApp, StackClientApp, StackServerApp
+from stack_auth.testing import Emulator
+
+
+@pytest.mark.anyio
+async def test_async_apps(stack_server_app: AsyncStackServerApp, stack_client_app: AsyncStackClientApp,
+                          stack_emulator: Emulator) -> None:  # fmt: skip
+    user = await stack_server_app.users.create(primary_email="p@example.com", primary_email_auth_enabled=True)
+    assert stack_emulator.stats.count("POST /users") == 1
+    tokens = await stack_server_app.sessions.create(user.id)
+    me = await stack_client_app.current_user.get(tokens=tokens)
+    assert me is not None and me.id == user.id
+
+
+def test_sync_apps(stack_sync_server_app: StackServerApp, stack_sync_client_app: StackClientApp) -> None:
+    user = stack_sync_server_app.users.create(display_name="sync")
+    tokens = stack_sync_server_app.sessions.create(user.id)
+    me = stack_sync_client_app.current_user.get(tokens=tokens)
+    assert me is not None and me.display_name == "sync"
