@@ -9,11 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
+from apps import server_app_kwargs
 
 from stack_auth import AsyncStackServerApp, StackServerApp
 from stack_auth.testing import Emulator
-
-from apps import server_app_kwargs
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "stack-api"
 SAMPLES_PATH = SHARED / "real-samples" / "samples.json"
@@ -49,11 +48,13 @@ async def app(request: pytest.FixtureRequest, emulator: Emulator) -> AsyncIterat
     """An async server app on the emulator: through httpx.ASGITransport, and over a real socket (our own pool)."""
     if request.param == "in-process":
         transport = httpx.ASGITransport(app=emulator.asgi_app)
-        async with httpx.AsyncClient(transport=transport) as client:
-            async with AsyncStackServerApp(
+        async with (
+            httpx.AsyncClient(transport=transport) as client,
+            AsyncStackServerApp(
                 **server_app_kwargs(emulator), base_url="http://emulator.test", http_client=client
-            ) as in_process:
-                yield in_process
+            ) as in_process,
+        ):
+            yield in_process
     else:
         with emulator.serve() as base_url:
             async with AsyncStackServerApp(**server_app_kwargs(emulator), base_url=base_url) as over_socket:

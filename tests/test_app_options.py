@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+from apps import server_app_kwargs
 
 from stack_auth import AsyncStackClientApp, AsyncStackServerApp, StackServerApp
 from stack_auth.errors import ConfigurationError, InvalidSecretServerKey
 from stack_auth.testing import Emulator
-
-from apps import server_app_kwargs
 
 SECRET = "sk-very-secret-value"
 

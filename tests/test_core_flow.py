@@ -93,7 +93,9 @@ async def test_iterating_pages_is_lazy(app: AsyncStackServerApp) -> None:
 
 
 def test_whole_flow_sync(sync_app: StackServerApp) -> None:
-    user = sync_app.users.create(primary_email="s@example.com", password="a-good-password", primary_email_auth_enabled=True)
+    user = sync_app.users.create(
+        primary_email="s@example.com", password="a-good-password", primary_email_auth_enabled=True
+    )
     assert sync_app.users.get(user.id) == sync_app.users.get(user.id)
     with pytest.raises(UserEmailAlreadyExists):
         sync_app.users.create(primary_email="s@example.com", primary_email_auth_enabled=True)

@@ -42,7 +42,9 @@ def test_each_known_code_has_a_class_in_the_hierarchy(entry: dict[str, object]) 
 
 
 def test_catching_a_base_code_catches_its_children() -> None:
-    answer = raw(401, {"code": "ACCESS_TOKEN_EXPIRED", "error": "expired"}, **{"x-stack-known-error": "ACCESS_TOKEN_EXPIRED"})
+    answer = raw(
+        401, {"code": "ACCESS_TOKEN_EXPIRED", "error": "expired"}, **{"x-stack-known-error": "ACCESS_TOKEN_EXPIRED"}
+    )
     with pytest.raises(errors.InvalidAccessToken) as info:
         decode("GET", "https://x/api/v1/users/me", answer)
     assert isinstance(info.value, errors.AccessTokenExpired)
@@ -69,7 +71,9 @@ def test_real_sample_errors_decode_to_their_classes(samples: dict[str, dict[str,
 
 
 def test_unknown_code_is_a_typed_error_with_that_code() -> None:
-    answer = raw(409, {"code": "SOMETHING_NEW", "error": "new", "details": {"a": 1}}, **{"x-stack-known-error": "SOMETHING_NEW"})
+    answer = raw(
+        409, {"code": "SOMETHING_NEW", "error": "new", "details": {"a": 1}}, **{"x-stack-known-error": "SOMETHING_NEW"}
+    )
     with pytest.raises(errors.ConflictError) as info:
         decode("POST", "u", answer)
     assert type(info.value) is errors.ConflictError
@@ -77,7 +81,9 @@ def test_unknown_code_is_a_typed_error_with_that_code() -> None:
 
 
 def test_html_error_page_gives_a_short_readable_excerpt() -> None:
-    page = "<html><head><style>b{}</style></head><body><h1>502 Bad Gateway</h1>" + "<p>nginx</p>" * 200 + "</body></html>"
+    page = (
+        "<html><head><style>b{}</style></head><body><h1>502 Bad Gateway</h1>" + "<p>nginx</p>" * 200 + "</body></html>"
+    )
     with pytest.raises(errors.InternalServerError) as info:
         decode("GET", "u", raw(502, page, **{"content-type": "text/html"}))
     assert info.value.message.startswith("502 Bad Gateway nginx")
@@ -101,7 +107,7 @@ def test_empty_or_garbage_success_body_is_malformed() -> None:
 
 def test_header_and_body_code_mismatch_is_an_error_not_a_guess() -> None:
     answer = raw(404, {"code": "TEAM_NOT_FOUND", "error": "x"}, **{"x-stack-known-error": "USER_NOT_FOUND"})
-    with pytest.raises(errors.MalformedResponseError, match="USER_NOT_FOUND.*TEAM_NOT_FOUND"):
+    with pytest.raises(errors.MalformedResponseError, match=r"USER_NOT_FOUND.*TEAM_NOT_FOUND"):
         decode("GET", "u", answer)
     missing = raw(404, "User not found", **{"x-stack-known-error": "USER_NOT_FOUND"})
     with pytest.raises(errors.MalformedResponseError, match="no code in the body"):

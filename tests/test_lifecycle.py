@@ -15,11 +15,10 @@ from pathlib import Path
 
 import anyio
 import pytest
+from apps import server_app_kwargs
 
 from stack_auth import AsyncStackServerApp, StackServerApp
 from stack_auth.testing import Emulator
-
-from apps import server_app_kwargs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,9 +98,9 @@ def shared_emulator() -> Iterator[tuple[Emulator, str]]:
 
 
 @pytest.fixture(scope="module")
-def module_level_app(shared_emulator: tuple[Emulator, str]) -> Iterator[AsyncStackServerApp]:
+def module_level_app(shared_emulator: tuple[Emulator, str]) -> AsyncStackServerApp:
     emulator, base_url = shared_emulator
-    yield AsyncStackServerApp(**server_app_kwargs(emulator), base_url=base_url)
+    return AsyncStackServerApp(**server_app_kwargs(emulator), base_url=base_url)
 
 
 @pytest.mark.anyio
@@ -164,7 +163,7 @@ def test_fifty_threads_share_one_sync_app(emulator: Emulator, served: str) -> No
                 for _ in range(200):
                     got = app.users.get(users[n].id)
                     assert got is not None and got.id == users[n].id and got.display_name == f"t{n}"
-            except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            except BaseException as exc:
                 errors.append(exc)
 
         threads = [threading.Thread(target=work, args=(n,)) for n in range(50)]
@@ -288,11 +287,13 @@ async def test_fastapi_app_serves_thousands_of_requests_on_one_pool(
 
     async with web.router.lifespan_context(web):
         transport = httpx.ASGITransport(app=web)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(watch)
-                for _ in range(n):
-                    tg.start_soon(call, client)
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://api.test") as client,
+            anyio.create_task_group() as tg,
+        ):
+            tg.start_soon(watch)
+            for _ in range(n):
+                tg.start_soon(call, client)
     assert statuses == {200: n}
     assert emulator.stats.count("GET /users/me") == n
     assert 0 < peak <= 64  # the Stack app's pool (max_concurrency), not one connection per request

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from apps import server_app_kwargs
 
 from stack_auth import AsyncStackServerApp, StackServerApp
 from stack_auth.errors import (
@@ -17,8 +18,6 @@ from stack_auth.errors import (
     UserNotFound,
 )
 from stack_auth.testing import Emulator
-
-from apps import server_app_kwargs
 
 pytestmark = pytest.mark.anyio
 
@@ -126,7 +125,7 @@ async def test_header_body_code_mismatch(app: AsyncStackServerApp, emulator: Emu
     emulator.faults.next_known_error(
         "GET /users/{user_id}", code="TEAM_NOT_FOUND", header_code="USER_NOT_FOUND", status=404
     )
-    with pytest.raises(MalformedResponseError, match="USER_NOT_FOUND.*TEAM_NOT_FOUND"):
+    with pytest.raises(MalformedResponseError, match=r"USER_NOT_FOUND.*TEAM_NOT_FOUND"):
         await app.users.get(MISSING)
 
 

@@ -23,14 +23,17 @@ This module imports nothing optional at import time: starlette, uvicorn and pyjw
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
 if TYPE_CHECKING:
     from stack_auth import AsyncStackClientApp, AsyncStackServerApp, StackClientApp, StackServerApp
+    from stack_auth._async._app import AsyncAppBase
     from stack_auth.testing.emulator import Emulator
 
+AppT = TypeVar("AppT", bound="AsyncAppBase")
 IN_PROCESS_URL = "http://stack-emulator.test"
 
 
@@ -52,35 +55,33 @@ def stack_emulator_url(stack_emulator: Emulator) -> Iterator[str]:
 @pytest.fixture
 async def stack_server_app(stack_emulator: Emulator) -> AsyncIterator[AsyncStackServerApp]:
     """An ``AsyncStackServerApp`` on ``stack_emulator`` through ``httpx.ASGITransport`` (no socket)."""
-    import httpx
-
     from stack_auth import AsyncStackServerApp
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=stack_emulator.asgi_app)) as client:
-        async with AsyncStackServerApp(
-            project_id=stack_emulator.project_id,
-            secret_server_key=stack_emulator.secret_server_key,
-            base_url=IN_PROCESS_URL,
-            http_client=client,
-        ) as app:
-            yield app
+    async with _in_process(
+        stack_emulator, AsyncStackServerApp, secret_server_key=stack_emulator.secret_server_key
+    ) as app:
+        yield app
 
 
 @pytest.fixture
 async def stack_client_app(stack_emulator: Emulator) -> AsyncIterator[AsyncStackClientApp]:
     """An ``AsyncStackClientApp`` (in-memory token store) on ``stack_emulator`` through ``httpx.ASGITransport``."""
-    import httpx
-
     from stack_auth import AsyncStackClientApp
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=stack_emulator.asgi_app)) as client:
-        async with AsyncStackClientApp(
-            project_id=stack_emulator.project_id,
-            publishable_client_key=stack_emulator.publishable_client_key,
-            base_url=IN_PROCESS_URL,
-            http_client=client,
-        ) as app:
-            yield app
+    credentials = {"publishable_client_key": stack_emulator.publishable_client_key}
+    async with _in_process(stack_emulator, AsyncStackClientApp, **credentials) as app:
+        yield app
+
+
+@asynccontextmanager
+async def _in_process(emulator: Emulator, app_class: type[AppT], **credentials: Any) -> AsyncIterator[AppT]:
+    import httpx
+
+    async with (
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator.asgi_app)) as client,
+        app_class(project_id=emulator.project_id, base_url=IN_PROCESS_URL, http_client=client, **credentials) as app,
+    ):
+        yield app
 
 
 @pytest.fixture
