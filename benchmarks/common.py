@@ -13,8 +13,7 @@ class Sizes:
     """How big each benchmark runs. ``DEFAULT`` stays well under a minute each on a 2-core machine."""
 
     name: str
-    cpu_calls: int  # P1: sequential calls per client and round
-    cpu_rounds: int
+    cpu_calls: int  # P1: sequential calls per client
     batch_users: int  # P2: users created under the server's rate limit
     batch_rate: int  # P2: the server's limit, requests per second
     fanout_calls: int  # P3: concurrent users.get
@@ -28,9 +27,9 @@ class Sizes:
     evaluate: bool = True  # False: tiny sizes, timings mean nothing; only correctness is judged
 
 
-SMOKE = Sizes("smoke", 40, 1, 40, 200, 100, 20, 1, 5, 300, 2, 100, 400, evaluate=False)
-DEFAULT = Sizes("default", 1500, 5, 2500, 500, 5000, 200, 3, 60, 10_000, 15, 5000, 20_000)
-FULL = Sizes("full", 3000, 7, 10_000, 500, 5000, 200, 5, 150, 100_000, 40, 5000, 20_000)
+SMOKE = Sizes("smoke", 100, 40, 200, 100, 20, 1, 5, 300, 2, 100, 400, evaluate=False)
+DEFAULT = Sizes("default", 8000, 2500, 500, 5000, 200, 3, 60, 15_000, 15, 5000, 20_000)
+FULL = Sizes("full", 20_000, 10_000, 500, 5000, 200, 5, 150, 100_000, 40, 5000, 20_000)
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """P1: client CPU per ``users.get`` call (answer decoded), SDK vs raw clients, server in another process.
 
-Clients take turns in rounds (a round runs each client for ``cpu_calls`` sequential calls), so slow drifts of this
-noisy machine hit them alike; each ratio is the median of the per-round ratios.
+Clients take turns in short blocks of ``BLOCK`` sequential calls (the order rotating from block to block), so the
+drifts of this noisy, shared machine hit them alike; a ratio is the median of the per-block ratios.
 """
 
 from __future__ import annotations
@@ -13,6 +13,17 @@ from collections.abc import Awaitable, Callable
 
 from benchmarks.common import Result, Sizes, check, headers, median, user_url
 from benchmarks.servers import PROJECT_ID, SECRET_SERVER_KEY, USER_ID, server
+
+BLOCK = 100
+
+
+def blocks(sizes: Sizes) -> int:
+    return max(1, sizes.cpu_calls // BLOCK)
+
+
+def rotated(names: list[str], by: int) -> list[str]:
+    by %= len(names)
+    return names[by:] + names[:by]
 
 
 def cpu_per_call(calls: int, fn: Callable[[], object]) -> float:
@@ -52,10 +63,10 @@ async def async_clients(base_url: str, sizes: Sizes) -> dict[str, list[float]]:
         clients = {"aiohttp": raw_aiohttp, "httpx.AsyncClient": raw_httpx, "SDK async": lambda: app.users.get(USER_ID)}
         times: dict[str, list[float]] = {name: [] for name in clients}
         for fn in clients.values():
-            await async_cpu_per_call(max(10, sizes.cpu_calls // 10), fn)  # warm up: connections, caches
-        for _ in range(sizes.cpu_rounds):
-            for name, fn in clients.items():
-                times[name].append(await async_cpu_per_call(sizes.cpu_calls, fn))
+            await async_cpu_per_call(BLOCK, fn)  # warm up: connections, caches
+        for block in range(blocks(sizes)):
+            for name in rotated(list(clients), block):
+                times[name].append(await async_cpu_per_call(BLOCK, clients[name]))
     return times
 
 
@@ -75,10 +86,10 @@ def sync_clients(base_url: str, sizes: Sizes) -> dict[str, list[float]]:
         }
         times: dict[str, list[float]] = {name: [] for name in clients}
         for fn in clients.values():
-            cpu_per_call(max(10, sizes.cpu_calls // 10), fn)
-        for _ in range(sizes.cpu_rounds):
-            for name, fn in clients.items():
-                times[name].append(cpu_per_call(sizes.cpu_calls, fn))
+            cpu_per_call(BLOCK, fn)
+        for block in range(blocks(sizes)):
+            for name in rotated(list(clients), block):
+                times[name].append(cpu_per_call(BLOCK, clients[name]))
     return times
 
 

@@ -41,6 +41,8 @@ from stack_auth.models import NOT_GIVEN, NotGiven
 if TYPE_CHECKING:
     from stack_auth._async._app import AsyncStackServerApp
     from stack_auth._async._client_app import AsyncStackClientApp
+    from stack_auth._fanout import BulkResult
+    from stack_auth._progress import BulkProgress
     from stack_auth._sync._app import StackServerApp
     from stack_auth._sync._client_app import StackClientApp
     from stack_auth.tokens import AccessTokenClaims, TokenStore
@@ -51,6 +53,8 @@ _LAZY = {
     "AsyncStackClientApp": "stack_auth._async._client_app",
     "StackServerApp": "stack_auth._sync._app",
     "StackClientApp": "stack_auth._sync._client_app",
+    "BulkResult": "stack_auth._fanout",
+    "BulkProgress": "stack_auth._progress",
     "AccessTokenClaims": "stack_auth.tokens",
     "TokenStore": "stack_auth.tokens",
 }
@@ -75,6 +79,8 @@ __all__ = [
     "AsyncStackClientApp",
     "AsyncStackServerApp",
     "AuthenticationError",
+    "BulkProgress",
+    "BulkResult",
     "BadRequestError",
     "ConfigurationError",
     "ConflictError",

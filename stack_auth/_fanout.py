@@ -70,6 +70,10 @@ class AsyncHandle(Generic[R]):
         self.error: Exception | None = None
 
 
+#: A call queued for a worker: the function, its input, where its outcome goes.
+_Call = tuple[Callable[[Any], Awaitable[Any]], Any, AsyncHandle[Any]]
+
+
 class AsyncFanOut:
     """At most ``concurrency`` calls at a time, in a task group that lives as long as the ``async with`` block.
 
@@ -79,15 +83,14 @@ class AsyncFanOut:
     def __init__(self, concurrency: int) -> None:
         self.concurrency = _check_concurrency(concurrency)
         self._task_group: TaskGroup | None = None
-        self._send: MemoryObjectSendStream[tuple[Callable[[Any], Awaitable[Any]], Any, AsyncHandle[Any]]] | None
-        self._send = None
+        self._send: MemoryObjectSendStream[_Call] | None = None
+        self._new_event: Callable[[], anyio.Event] | None = None
 
     async def __aenter__(self) -> AsyncFanOut:
         import anyio
 
-        send, receive = anyio.create_memory_object_stream[
-            tuple[Callable[[Any], Awaitable[Any]], Any, AsyncHandle[Any]]
-        ](float("inf"))
+        send, receive = anyio.create_memory_object_stream[_Call](float("inf"))
+        self._new_event = anyio.Event
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         for _ in range(self.concurrency):
@@ -112,26 +115,38 @@ class AsyncFanOut:
 
     def submit(self, fn: Callable[[T], Awaitable[R]], item: T) -> AsyncHandle[R]:
         """Queue ``fn(item)``; it starts as soon as a worker is free. Never blocks (the caller bounds the queue)."""
-        import anyio
-
-        if self._send is None:
+        if self._send is None or self._new_event is None:
             raise RuntimeError("AsyncFanOut.submit() outside 'async with'")
-        handle: AsyncHandle[R] = AsyncHandle(anyio.Event())
+        handle: AsyncHandle[R] = AsyncHandle(self._new_event())
         self._send.send_nowait((fn, item, handle))
         return handle
 
     @staticmethod
     async def outcome(handle: AsyncHandle[R]) -> tuple[R | None, Exception | None]:
         """Wait for the call: ``(value, None)`` or ``(None, error)``."""
-        await handle._done.wait()
+        import anyio.lowlevel
+
+        if handle._done.is_set():  # a finished call costs no trip through the event loop, but still heeds cancelling
+            await anyio.lowlevel.checkpoint_if_cancelled()
+        else:
+            await handle._done.wait()
         return handle.value, handle.error
 
     @staticmethod
-    async def _worker(
-        receive: MemoryObjectReceiveStream[tuple[Callable[[Any], Awaitable[Any]], Any, AsyncHandle[Any]]],
-    ) -> None:
+    async def _worker(receive: MemoryObjectReceiveStream[_Call]) -> None:
+        import anyio
+        import anyio.lowlevel
+
         async with receive:
-            async for fn, item, handle in receive:
+            while True:
+                try:
+                    try:
+                        fn, item, handle = receive.receive_nowait()  # queued work: no trip through the event loop
+                    except anyio.WouldBlock:
+                        fn, item, handle = await receive.receive()
+                except anyio.EndOfStream:
+                    return
+                await anyio.lowlevel.checkpoint_if_cancelled()  # cancelled: start nothing new
                 try:
                     handle.value = await fn(item)
                 except Exception as exc:

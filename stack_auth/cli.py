@@ -327,7 +327,9 @@ def users_import(app: StackServerApp, args: argparse.Namespace) -> int:
     path = Path(args.file)
     fmt = args.format or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
     read = read_csv if fmt == "csv" else read_jsonl
-    show_bar = args.progress if args.progress is not None else sys.stderr.isatty() and has_tqdm()
+    if args.progress and not has_tqdm():
+        raise UsageError("--progress draws with tqdm, which is not installed: pip install 'stack-auth[progress]'")
+    show_bar = has_tqdm() and (sys.stderr.isatty() if args.progress is None else args.progress)
     total = sum(1 for _ in read(path)) if show_bar else None
     # Messages go above the progress bar, not through it.
     say = importlib.import_module("tqdm").tqdm.write if show_bar else print

@@ -206,3 +206,13 @@ def test_python_dash_m() -> None:
     )
     assert help_text.returncode == 0
     assert "users" in help_text.stdout
+
+
+def test_progress_without_tqdm_is_a_usage_error(
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cli, "has_tqdm", lambda: False)
+    source = write_jsonl(tmp_path / "u.jsonl", [{"primary_email": "a@example.com"}])
+    assert cli.main(["users", "import", str(source), "--progress"]) == 2
+    assert "pip install 'stack-auth[progress]'" in capsys.readouterr().err
+    assert cli.main(["users", "import", str(source)]) == 0  # no bar asked for: none drawn, no error

@@ -62,9 +62,8 @@ def _is_async_api(obj: object) -> bool:
 
 
 def _sync_name(name: str) -> str:
-    return {"__aenter__": "__enter__", "__aexit__": "__exit__", "__aiter__": "__iter__", "aclose": "close"}.get(
-        name, name
-    )
+    twins = {"__aenter__": "__enter__", "__aexit__": "__exit__", "__aiter__": "__iter__", "__anext__": "__next__"}
+    return {**twins, "aclose": "close"}.get(name, name)
 
 
 def test_every_async_api_has_a_sync_twin() -> None:

@@ -1,6 +1,6 @@
 """Bulk jobs: one operation over many inputs, bounded in concurrency and memory, results in input order.
 
-``app.bulk`` runs an async function (sync: a function, in threads) over an iterable or async iterable of inputs::
+``app.bulk`` runs a function over the inputs of an iterable (or an async iterable), the sync API in threads::
 
     async with app.bulk.create_users(rows, progress=True) as results:
         async for result in results:
@@ -141,6 +141,9 @@ class AsyncBulk:
     - ``progress=True``: draw a progress bar on stderr (needs ``pip install 'stack-auth[progress]'``);
     - ``on_progress``: called with a :class:`~stack_auth._progress.BulkProgress` after each result;
     - ``total``: the number of inputs, for the progress bar and callback (found by ``len()`` when inputs have one).
+
+    Inputs are read one at a time, in the task (or thread) that iterates the results: a list, a generator, or on the
+    async API an async iterable (use one, or the sync API, to read a big file without blocking the event loop).
     """
 
     def __init__(self, users: AsyncUsers, *, concurrency: int) -> None:
@@ -160,7 +163,7 @@ class AsyncBulk:
     ) -> AsyncBulkJob[T, R]:
         """Call ``fn`` on each input: one :class:`~stack_auth._fanout.BulkResult` per input, in input order.
 
-        ``fn`` may be any async function, for instance one that makes several API calls per input::
+        ``fn`` may do anything per input, for instance several API calls::
 
             async def add_to_team(user_id: str) -> None:
                 await app.teams.add_member(team_id, user_id)

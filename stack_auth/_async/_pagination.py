@@ -26,12 +26,17 @@ class AsyncPager(Generic[T]):
         cursor = self._cursor
         while True:
             page = await self._fetch_page(cursor)
+            next_cursor = page.next_cursor
             yield page
-            if not page.next_cursor or page.next_cursor == cursor:
+            del page  # memory stays at one page: let this one go before the next is fetched
+            if not next_cursor or next_cursor == cursor:
                 return
-            cursor = page.next_cursor
+            cursor = next_cursor
 
     async def __aiter__(self) -> AsyncIterator[T]:
         async for page in self.pages():
-            for item in page.items:
+            items = page.items
+            del page
+            for item in items:
                 yield item
+            del items

@@ -27,12 +27,17 @@ class Pager(Generic[T]):
         cursor = self._cursor
         while True:
             page = self._fetch_page(cursor)
+            next_cursor = page.next_cursor
             yield page
-            if not page.next_cursor or page.next_cursor == cursor:
+            del page  # memory stays at one page: let this one go before the next is fetched
+            if not next_cursor or next_cursor == cursor:
                 return
-            cursor = page.next_cursor
+            cursor = next_cursor
 
     def __iter__(self) -> Iterator[T]:
         for page in self.pages():
-            for item in page.items:
+            items = page.items
+            del page
+            for item in items:
                 yield item
+            del items
