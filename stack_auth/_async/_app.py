@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from types import TracebackType
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import httpx
 
-from stack_auth._async._bulk import AsyncBulk
-from stack_auth._async._token_session import AsyncTokenSession
 from stack_auth._async._transport import AsyncTransport, Credentials
-from stack_auth._async.resources.current_user import AsyncCurrentUser
 from stack_auth._async.resources.sessions import AsyncSessions
 from stack_auth._async.resources.teams import AsyncTeams
 from stack_auth._async.resources.users import AsyncUsers
@@ -31,7 +29,12 @@ from stack_auth._exceptions import ConfigurationError
 from stack_auth._http import TimeoutTypes
 from stack_auth._retry import RetryPolicy
 from stack_auth.models import NOT_GIVEN, NotGiven, ServerUser
-from stack_auth.tokens import AccessTokenClaims
+
+if TYPE_CHECKING:
+    from stack_auth._async._bulk import AsyncBulk
+    from stack_auth._async._token_session import AsyncTokenSession
+    from stack_auth._async.resources.current_user import AsyncCurrentUser
+    from stack_auth.tokens import AccessTokenClaims
 
 AppT = TypeVar("AppT", bound="AsyncAppBase")
 
@@ -150,9 +153,6 @@ class AsyncStackServerApp(AsyncAppBase):
     users: AsyncUsers
     teams: AsyncTeams
     sessions: AsyncSessions
-    bulk: AsyncBulk
-    #: Act as a user with their tokens (``tokens=`` on every call): e.g. ``app.sessions.create(...)``'s result.
-    current_user: AsyncCurrentUser[ServerUser]
 
     def __init__(
         self,
@@ -185,9 +185,28 @@ class AsyncStackServerApp(AsyncAppBase):
         self.users = AsyncUsers(transport)
         self.teams = AsyncTeams(transport)
         self.sessions = AsyncSessions(transport)
-        self.bulk = AsyncBulk(self.users, concurrency=transport.limiter.limit)
-        self._tokens = AsyncTokenSession(transport)
-        self.current_user = AsyncCurrentUser(self._tokens, ServerUser)
+
+    # Built on first use, so that importing and creating an app stays cheap for code that never needs them.
+    @cached_property
+    def bulk(self) -> AsyncBulk:
+        """Bulk jobs over many inputs (see :class:`~stack_auth._async._bulk.AsyncBulk`)."""
+        from stack_auth._async._bulk import AsyncBulk
+
+        return AsyncBulk(self.users, concurrency=self._transport.limiter.limit)
+
+    @cached_property
+    def _tokens(self) -> AsyncTokenSession:
+        from stack_auth._async._token_session import AsyncTokenSession
+
+        return AsyncTokenSession(self._transport)
+
+    @cached_property
+    def current_user(self) -> AsyncCurrentUser[ServerUser]:
+        """Act as a user with their tokens (``tokens=`` on every call), e.g. of a session this app created:
+        ``await app.current_user.get(tokens=await app.sessions.create(user_id))``."""
+        from stack_auth._async.resources.current_user import AsyncCurrentUser
+
+        return AsyncCurrentUser(self._tokens, ServerUser)
 
     async def verify_access_token(
         self, token: str, *, allow_anonymous: bool = False, allow_restricted: bool = False

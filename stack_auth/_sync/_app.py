@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from types import TracebackType
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import httpx
 
-from stack_auth._sync._bulk import Bulk
-from stack_auth._sync._token_session import TokenSession
 from stack_auth._sync._transport import Transport, Credentials
-from stack_auth._sync.resources.current_user import CurrentUser
 from stack_auth._sync.resources.sessions import Sessions
 from stack_auth._sync.resources.teams import Teams
 from stack_auth._sync.resources.users import Users
@@ -32,7 +30,12 @@ from stack_auth._exceptions import ConfigurationError
 from stack_auth._http import TimeoutTypes
 from stack_auth._retry import RetryPolicy
 from stack_auth.models import NOT_GIVEN, NotGiven, ServerUser
-from stack_auth.tokens import AccessTokenClaims
+
+if TYPE_CHECKING:
+    from stack_auth._sync._bulk import Bulk
+    from stack_auth._sync._token_session import TokenSession
+    from stack_auth._sync.resources.current_user import CurrentUser
+    from stack_auth.tokens import AccessTokenClaims
 
 AppT = TypeVar("AppT", bound="AppBase")
 
@@ -151,9 +154,6 @@ class StackServerApp(AppBase):
     users: Users
     teams: Teams
     sessions: Sessions
-    bulk: Bulk
-    #: Act as a user with their tokens (``tokens=`` on every call): e.g. ``app.sessions.create(...)``'s result.
-    current_user: CurrentUser[ServerUser]
 
     def __init__(
         self,
@@ -186,9 +186,28 @@ class StackServerApp(AppBase):
         self.users = Users(transport)
         self.teams = Teams(transport)
         self.sessions = Sessions(transport)
-        self.bulk = Bulk(self.users, concurrency=transport.limiter.limit)
-        self._tokens = TokenSession(transport)
-        self.current_user = CurrentUser(self._tokens, ServerUser)
+
+    # Built on first use, so that importing and creating an app stays cheap for code that never needs them.
+    @cached_property
+    def bulk(self) -> Bulk:
+        """Bulk jobs over many inputs (see :class:`~stack_auth._sync._bulk.Bulk`)."""
+        from stack_auth._sync._bulk import Bulk
+
+        return Bulk(self.users, concurrency=self._transport.limiter.limit)
+
+    @cached_property
+    def _tokens(self) -> TokenSession:
+        from stack_auth._sync._token_session import TokenSession
+
+        return TokenSession(self._transport)
+
+    @cached_property
+    def current_user(self) -> CurrentUser[ServerUser]:
+        """Act as a user with their tokens (``tokens=`` on every call), e.g. of a session this app created:
+        ``app.current_user.get(tokens=app.sessions.create(user_id))``."""
+        from stack_auth._sync.resources.current_user import CurrentUser
+
+        return CurrentUser(self._tokens, ServerUser)
 
     def verify_access_token(
         self, token: str, *, allow_anonymous: bool = False, allow_restricted: bool = False
