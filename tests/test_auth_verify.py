@@ -463,3 +463,23 @@ def test_first_verification_imports_pyjwt_off_the_event_loop(emu: Emulator) -> N
             "assert seen == [False], seen\n"
         )
         subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.anyio
+async def test_token_issuer_url_when_stack_is_reached_at_another_address(emu: Emulator) -> None:
+    """A self-hosted Stack reached through an internal address issues tokens under its public URL."""
+    from stack_auth.errors import TokenIssuerError
+
+    user = emu.create_user(display_name="behind a proxy")
+    token = emu.create_session(user["id"], base_url="https://auth.example.com")["access_token"]
+    transport = httpx.ASGITransport(app=emu.asgi_app)
+    async with httpx.AsyncClient(transport=transport) as http:
+        kwargs = {"project_id": emu.project_id, "secret_server_key": emu.secret_server_key, "http_client": http}
+        internal = AsyncStackServerApp(**kwargs, base_url="http://stack-backend.internal:8102")
+        with pytest.raises(TokenIssuerError):
+            await internal.verify_access_token(token)
+        public = AsyncStackServerApp(
+            **kwargs, base_url="http://stack-backend.internal:8102", token_issuer_url="https://auth.example.com/"
+        )
+        claims = await public.with_options(timeout=5).verify_access_token(token)
+        assert claims.id == user["id"]

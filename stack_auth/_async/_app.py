@@ -56,12 +56,15 @@ class AsyncAppBase:
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         rate_limit: float | None = None,
+        token_issuer_url: str | None = None,
     ) -> None:
         _check_text("project_id", project_id)
         if publishable_client_key is not None:
             _check_text("publishable_client_key", publishable_client_key)
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ConfigurationError(f"base_url must be an http:// or https:// URL, got {base_url!r}")
+        if token_issuer_url is not None and not str(token_issuer_url).startswith(("http://", "https://")):
+            raise ConfigurationError(f"token_issuer_url must be an http:// or https:// URL, got {token_issuer_url!r}")
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise ConfigurationError(
                 f"http_client must be an httpx.AsyncClient for {type(self).__name__}, got {type(http_client).__name__}"
@@ -88,6 +91,7 @@ class AsyncAppBase:
                 gate=gate,
                 retry=RetryPolicy(max_retries=max_retries),
                 timeout=timeout,
+                token_issuer_url=token_issuer_url,
             )
         )
 
@@ -146,7 +150,8 @@ class AsyncStackServerApp(AsyncAppBase):
 
     Options: ``base_url`` (self-hosted Stack), ``timeout`` (seconds or ``httpx.Timeout``), ``max_retries``,
     ``max_concurrency`` (in-flight requests, also the pool size), ``rate_limit`` (requests per second, client side),
-    ``http_client`` (your own ``httpx.AsyncClient``; we never close it).
+    ``http_client`` (your own ``httpx.AsyncClient``; we never close it), ``token_issuer_url`` (the API URL the Stack
+    server knows itself by, when you reach it at another address: its access tokens' issuer is built from it).
     """
 
     _access_type = "server"
@@ -166,6 +171,7 @@ class AsyncStackServerApp(AsyncAppBase):
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         rate_limit: float | None = None,
+        token_issuer_url: str | None = None,
     ) -> None:
         _check_text("secret_server_key", secret_server_key, hint=f" (or set {ENV_SECRET_SERVER_KEY})")
         super().__init__(
@@ -178,6 +184,7 @@ class AsyncStackServerApp(AsyncAppBase):
             max_retries=max_retries,
             max_concurrency=max_concurrency,
             rate_limit=rate_limit,
+            token_issuer_url=token_issuer_url,
         )
 
     def _setup(self, transport: AsyncTransport) -> None:

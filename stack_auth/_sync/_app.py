@@ -57,12 +57,15 @@ class AppBase:
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         rate_limit: float | None = None,
+        token_issuer_url: str | None = None,
     ) -> None:
         _check_text("project_id", project_id)
         if publishable_client_key is not None:
             _check_text("publishable_client_key", publishable_client_key)
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ConfigurationError(f"base_url must be an http:// or https:// URL, got {base_url!r}")
+        if token_issuer_url is not None and not str(token_issuer_url).startswith(("http://", "https://")):
+            raise ConfigurationError(f"token_issuer_url must be an http:// or https:// URL, got {token_issuer_url!r}")
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise ConfigurationError(
                 f"http_client must be an httpx.Client for {type(self).__name__}, got {type(http_client).__name__}"
@@ -89,6 +92,7 @@ class AppBase:
                 gate=gate,
                 retry=RetryPolicy(max_retries=max_retries),
                 timeout=timeout,
+                token_issuer_url=token_issuer_url,
             )
         )
 
@@ -147,7 +151,8 @@ class StackServerApp(AppBase):
 
     Options: ``base_url`` (self-hosted Stack), ``timeout`` (seconds or ``httpx.Timeout``), ``max_retries``,
     ``max_concurrency`` (in-flight requests, also the pool size), ``rate_limit`` (requests per second, client side),
-    ``http_client`` (your own ``httpx.Client``; we never close it).
+    ``http_client`` (your own ``httpx.Client``; we never close it), ``token_issuer_url`` (the API URL the Stack
+    server knows itself by, when you reach it at another address: its access tokens' issuer is built from it).
     """
 
     _access_type = "server"
@@ -167,6 +172,7 @@ class StackServerApp(AppBase):
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         rate_limit: float | None = None,
+        token_issuer_url: str | None = None,
     ) -> None:
         _check_text("secret_server_key", secret_server_key, hint=f" (or set {ENV_SECRET_SERVER_KEY})")
         super().__init__(
@@ -179,6 +185,7 @@ class StackServerApp(AppBase):
             max_retries=max_retries,
             max_concurrency=max_concurrency,
             rate_limit=rate_limit,
+            token_issuer_url=token_issuer_url,
         )
 
     def _setup(self, transport: Transport) -> None:

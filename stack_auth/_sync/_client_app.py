@@ -49,6 +49,7 @@ class StackClientApp(AppBase):
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         rate_limit: float | None = None,
+        token_issuer_url: str | None = None,
     ) -> None:
         super().__init__(
             project_id=project_id,
@@ -59,6 +60,7 @@ class StackClientApp(AppBase):
             max_retries=max_retries,
             max_concurrency=max_concurrency,
             rate_limit=rate_limit,
+            token_issuer_url=token_issuer_url,
         )
         self._tokens.state.default_store = resolve_default_store(token_store, self.project_id, self.base_url)
 

@@ -230,7 +230,7 @@ class TokenSession:
             token,
             key,
             project_id=self._transport.credentials.project_id,
-            base_url=self._transport.base_url,
+            base_url=self._transport.token_issuer_url,
             allow_anonymous=allow_anonymous,
             allow_restricted=allow_restricted,
         )

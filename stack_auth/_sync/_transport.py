@@ -91,9 +91,12 @@ class Transport:
         gate: RateGate,
         retry: RetryPolicy,
         timeout: TimeoutTypes,
+        token_issuer_url: str | None = None,
     ) -> None:
         self.credentials = credentials
         self.base_url = base_url.rstrip("/")
+        #: The API URL as the Stack server knows itself: the base of its access tokens' issuer.
+        self.token_issuer_url = (token_issuer_url or base_url).rstrip("/")
         self._api_url = self.base_url + API_PREFIX
         self.http = http
         self.limiter = limiter
@@ -118,6 +121,7 @@ class Transport:
             gate=self.gate,
             retry=retry,
             timeout=self.timeout if isinstance(timeout, NotGiven) else timeout,
+            token_issuer_url=self.token_issuer_url,
         )
 
     def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
