@@ -15,7 +15,7 @@ Errors are in :mod:`stack_auth.errors`, models in :mod:`stack_auth.models`, the 
 :mod:`stack_auth.testing` (extra ``testing``). Optional parts load on first use, never at ``import stack_auth``.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from stack_auth._exceptions import (
     APIConnectionError,
@@ -35,6 +35,7 @@ from stack_auth._exceptions import (
     StackAuthError,
     TokenRequiredError,
 )
+from stack_auth._lazy import lazy_attributes
 from stack_auth._version import __version__
 from stack_auth.models import NOT_GIVEN, NotGiven
 
@@ -60,16 +61,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'stack_auth' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 __all__ = [
     "NOT_GIVEN",

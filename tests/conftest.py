@@ -7,12 +7,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from apps import server_app_kwargs
 
 from stack_auth import AsyncStackServerApp, StackServerApp
-from stack_auth.testing import Emulator
+from stack_auth.testing import Emulator, in_process_app
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "stack-api"
 SAMPLES_PATH = SHARED / "real-samples" / "samples.json"
@@ -47,13 +46,7 @@ def served(emulator: Emulator) -> Iterator[str]:
 async def app(request: pytest.FixtureRequest, emulator: Emulator) -> AsyncIterator[AsyncStackServerApp]:
     """An async server app on the emulator: through httpx.ASGITransport, and over a real socket (our own pool)."""
     if request.param == "in-process":
-        transport = httpx.ASGITransport(app=emulator.asgi_app)
-        async with (
-            httpx.AsyncClient(transport=transport) as client,
-            AsyncStackServerApp(
-                **server_app_kwargs(emulator), base_url="http://emulator.test", http_client=client
-            ) as in_process,
-        ):
+        async with in_process_app(emulator, AsyncStackServerApp) as in_process:
             yield in_process
     else:
         with emulator.serve() as base_url:

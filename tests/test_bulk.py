@@ -9,7 +9,6 @@ from typing import Any
 
 import anyio
 import anyio.lowlevel
-import httpx
 import pytest
 
 from stack_auth import AsyncStackServerApp, ConfigurationError, InvalidArgumentError
@@ -18,7 +17,7 @@ from stack_auth._fanout import BulkResult
 from stack_auth._progress import BulkProgress
 from stack_auth.errors import UserEmailAlreadyExists, UserNotFound
 from stack_auth.models import ServerUser
-from stack_auth.testing import Emulator
+from stack_auth.testing import Emulator, in_process_app
 
 pytestmark = pytest.mark.anyio
 
@@ -26,16 +25,7 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 async def app(emulator: Emulator) -> AsyncIterator[AsyncStackServerApp]:
     """An app on the emulator, in-process (no sockets: fast and exact)."""
-    async with (
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator.asgi_app)) as client,
-        AsyncStackServerApp(
-            project_id=emulator.project_id,
-            secret_server_key=emulator.secret_server_key,
-            base_url="http://emulator.test",
-            http_client=client,
-            max_concurrency=16,
-        ) as app,
-    ):
+    async with in_process_app(emulator, AsyncStackServerApp, max_concurrency=16) as app:
         yield app
 
 

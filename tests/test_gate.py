@@ -13,7 +13,7 @@ import pytest
 
 from stack_auth import AsyncStackServerApp, ConfigurationError, StackServerApp
 from stack_auth._concurrency import RateGate
-from stack_auth.testing import Emulator
+from stack_auth.testing import Emulator, in_process_app
 
 RETRY_AFTER = 0.3
 # Timers may fire a hair early; RateGate lets a sleeper go within 0.1 ms of its slot.
@@ -205,15 +205,7 @@ async def test_bulk_job_through_a_429_on_the_emulator(emulator: Emulator) -> Non
     """A 429 in the middle of a bulk job: the job waits it out; every item succeeds, one request was refused."""
     users = [emulator.create_user(primary_email=f"u{i}@example.com")["id"] for i in range(30)]
     emulator.faults.next_rate_limited("GET /users/{user_id}", retry_after=0.2)
-    async with (
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator.asgi_app)) as client,
-        AsyncStackServerApp(
-            project_id=emulator.project_id,
-            secret_server_key=emulator.secret_server_key,
-            base_url="http://emulator.test",
-            http_client=client,
-        ) as app,
-    ):
+    async with in_process_app(emulator, AsyncStackServerApp) as app:
         results = await app.bulk.map(app.users.get, users, concurrency=8).collect()
     assert [r.unwrap().id for r in results if r.value is not None] == users
     assert emulator.stats.statuses("GET /users/{user_id}") == {200: 30, 429: 1}

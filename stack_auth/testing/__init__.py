@@ -11,16 +11,18 @@ Needs the ``testing`` extra (``pip install stack-auth[testing]``: starlette, uvi
     emu.faults.next_rate_limited("GET /users/{user_id}", retry_after=1)
     assert emu.stats.count("POST /users") == 1
 
-From a shell: ``python -m stack_auth.testing --port 8102``. Pytest fixtures ``stack_emulator`` and
-``stack_emulator_url`` come from :mod:`stack_auth.testing.pytest_plugin`.
+From a shell: ``python -m stack_auth.testing --port 8102``. Pytest fixtures (``stack_emulator``,
+``stack_emulator_url``, ready apps) come from :mod:`stack_auth.testing.pytest_plugin`; ``in_process_app`` gives an app
+wired to an emulator without a socket.
 
 Importing this package imports nothing optional; the names below load on first use.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from stack_auth._lazy import lazy_attributes
 from stack_auth.testing.defaults import (
     DEFAULT_PROJECT_ID,
     DEFAULT_PUBLISHABLE_CLIENT_KEY,
@@ -28,6 +30,7 @@ from stack_auth.testing.defaults import (
 )
 
 if TYPE_CHECKING:
+    from stack_auth.testing.apps import in_process_app
     from stack_auth.testing.emulator import Emulator
     from stack_auth.testing.faults import DroppedConnection, Faults
     from stack_auth.testing.state import ProjectConfig
@@ -42,6 +45,7 @@ __all__ = [
     "Faults",
     "ProjectConfig",
     "Stats",
+    "in_process_app",
 ]
 
 _LAZY = {
@@ -50,13 +54,8 @@ _LAZY = {
     "Faults": "stack_auth.testing.faults",
     "ProjectConfig": "stack_auth.testing.state",
     "Stats": "stack_auth.testing.stats",
+    "in_process_app": "stack_auth.testing.apps",
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)

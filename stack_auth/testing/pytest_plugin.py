@@ -23,18 +23,13 @@ This module imports nothing optional at import time: starlette, uvicorn and pyjw
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
     from stack_auth import AsyncStackClientApp, AsyncStackServerApp, StackClientApp, StackServerApp
-    from stack_auth._async._app import AsyncAppBase
     from stack_auth.testing.emulator import Emulator
-
-AppT = TypeVar("AppT", bound="AsyncAppBase")
-IN_PROCESS_URL = "http://stack-emulator.test"
 
 
 @pytest.fixture
@@ -56,10 +51,9 @@ def stack_emulator_url(stack_emulator: Emulator) -> Iterator[str]:
 async def stack_server_app(stack_emulator: Emulator) -> AsyncIterator[AsyncStackServerApp]:
     """An ``AsyncStackServerApp`` on ``stack_emulator`` through ``httpx.ASGITransport`` (no socket)."""
     from stack_auth import AsyncStackServerApp
+    from stack_auth.testing.apps import in_process_app
 
-    async with _in_process(
-        stack_emulator, AsyncStackServerApp, secret_server_key=stack_emulator.secret_server_key
-    ) as app:
+    async with in_process_app(stack_emulator, AsyncStackServerApp) as app:
         yield app
 
 
@@ -67,20 +61,9 @@ async def stack_server_app(stack_emulator: Emulator) -> AsyncIterator[AsyncStack
 async def stack_client_app(stack_emulator: Emulator) -> AsyncIterator[AsyncStackClientApp]:
     """An ``AsyncStackClientApp`` (in-memory token store) on ``stack_emulator`` through ``httpx.ASGITransport``."""
     from stack_auth import AsyncStackClientApp
+    from stack_auth.testing.apps import in_process_app
 
-    credentials = {"publishable_client_key": stack_emulator.publishable_client_key}
-    async with _in_process(stack_emulator, AsyncStackClientApp, **credentials) as app:
-        yield app
-
-
-@asynccontextmanager
-async def _in_process(emulator: Emulator, app_class: type[AppT], **credentials: Any) -> AsyncIterator[AppT]:
-    import httpx
-
-    async with (
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator.asgi_app)) as client,
-        app_class(project_id=emulator.project_id, base_url=IN_PROCESS_URL, http_client=client, **credentials) as app,
-    ):
+    async with in_process_app(stack_emulator, AsyncStackClientApp) as app:
         yield app
 
 
