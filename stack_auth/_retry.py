@@ -14,6 +14,7 @@ only after a retryable failure does it create a :class:`tenacity.RetryCallState`
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import attrs
@@ -76,13 +77,18 @@ class RetryPolicy:
             return method in IDEMPOTENT_METHODS or not exc.maybe_sent
         return False
 
+    def server_wait(self, headers: Mapping[str, str]) -> float | None:
+        """The wait an answer's ``Retry-After`` asks for, capped at ``max_delay``; None when it asks for none."""
+        retry_after = parse_retry_after(headers.get("retry-after"))
+        return None if retry_after is None else min(retry_after, self.max_delay)
+
     def wait_seconds(self, state: tenacity.RetryCallState) -> float:
         """Retry-After when the server gave one (capped), else backoff with jitter."""
         exc = state.outcome.exception() if state.outcome is not None else None
         if isinstance(exc, StackAuthApiError):
-            retry_after = parse_retry_after(exc.headers.get("retry-after"))
-            if retry_after is not None:
-                return min(retry_after, self.max_delay)
+            server_wait = self.server_wait(exc.headers)
+            if server_wait is not None:
+                return server_wait
         return float(self._tenacity()[0](state))
 
     def new_state(self) -> tenacity.RetryCallState:

@@ -22,7 +22,7 @@ from stack_auth._config import API_PREFIX, CLIENT_VERSION
 from stack_auth._decode import decode, effective_status
 from stack_auth._exceptions import APIConnectionError, StackAuthApiError
 from stack_auth._http import TimeoutTypes, to_httpx_timeout
-from stack_auth._retry import RetryPolicy, give_up, parse_retry_after
+from stack_auth._retry import RetryPolicy, give_up
 from stack_auth.models import NOT_GIVEN, NotGiven
 
 if TYPE_CHECKING:
@@ -200,10 +200,8 @@ class Transport:
             if effective_status(raw) == 429:
                 # Close the gate before this in-flight slot frees, so no queued request slips out (threads!);
                 # send() then extends the closure to the retry policy's wait.
-                retry_after = parse_retry_after(raw.headers.get("retry-after"))
-                self.gate.close_for(
-                    self.retry.base_delay if retry_after is None else min(retry_after, self.retry.max_delay)
-                )
+                server_wait = self.retry.server_wait(raw.headers)
+                self.gate.close_for(self.retry.base_delay if server_wait is None else server_wait)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s -> %d in %.1f ms", method, url, raw.status, (time.perf_counter() - started) * 1000)
         return ApiResponse(decode(method, url, raw), raw.headers)
