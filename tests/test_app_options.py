@@ -51,6 +51,10 @@ def test_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STACK_SECRET_SERVER_KEY")
     with pytest.raises(ConfigurationError, match="STACK_SECRET_SERVER_KEY is not set"):
         AsyncStackServerApp.from_env()
+    assert AsyncStackServerApp.from_env(secret_server_key=SECRET).project_id == "proj"
+    monkeypatch.delenv("STACK_PROJECT_ID")
+    with pytest.raises(ConfigurationError, match="STACK_PROJECT_ID is not set"):
+        StackServerApp.from_env(secret_server_key=SECRET)
 
 
 def test_headers_sent(emulator: Emulator, served: str) -> None:

@@ -83,4 +83,4 @@ class AsyncStackClientApp(AsyncAppBase):
     @classmethod
     def from_env(cls, **options: Any) -> AsyncStackClientApp:
         """An app configured from ``STACK_PROJECT_ID``, ``STACK_PUBLISHABLE_CLIENT_KEY`` and ``STACK_API_URL``."""
-        return cls(**{**from_env_options(server=False), **options})
+        return cls(**from_env_options(options, server=False))

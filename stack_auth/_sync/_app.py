@@ -249,7 +249,7 @@ class StackServerApp(AppBase):
     def from_env(cls, **options: Any) -> StackServerApp:
         """An app configured from ``STACK_PROJECT_ID``, ``STACK_SECRET_SERVER_KEY``, ``STACK_PUBLISHABLE_CLIENT_KEY``
         and ``STACK_API_URL``; keyword arguments override them."""
-        return cls(**{**from_env_options(server=True), **options})
+        return cls(**from_env_options(options, server=True))
 
 
 def _check_text(name: str, value: object, *, hint: str = "") -> None:
@@ -258,12 +258,8 @@ def _check_text(name: str, value: object, *, hint: str = "") -> None:
         raise ConfigurationError(f"{name} must be a non-empty string{hint}, got {shown}")
 
 
-def from_env_options(*, server: bool) -> dict[str, Any]:
-    if not os.environ.get(ENV_PROJECT_ID):
-        raise ConfigurationError(f"{ENV_PROJECT_ID} is not set: set it to your Stack project id, or pass project_id=")
-    if server and not os.environ.get(ENV_SECRET_SERVER_KEY):
-        raise ConfigurationError(f"{ENV_SECRET_SERVER_KEY} is not set: set it, or pass secret_server_key=")
-    found: dict[str, Any] = {}
+def from_env_options(options: dict[str, Any], *, server: bool) -> dict[str, Any]:
+    """The app options from the ``STACK_*`` environment, overridden by ``options``; says which one is missing."""
     names = {
         "project_id": ENV_PROJECT_ID,
         "publishable_client_key": ENV_PUBLISHABLE_CLIENT_KEY,
@@ -271,8 +267,10 @@ def from_env_options(*, server: bool) -> dict[str, Any]:
     }
     if server:
         names["secret_server_key"] = ENV_SECRET_SERVER_KEY
-    for option, env in names.items():
-        value = os.environ.get(env)
-        if value:
-            found[option] = value
+    found: dict[str, Any] = {option: os.environ[env] for option, env in names.items() if os.environ.get(env)}
+    found.update(options)
+    required = ["project_id", "secret_server_key"] if server else ["project_id"]
+    for option in required:
+        if not found.get(option):
+            raise ConfigurationError(f"{names[option]} is not set: set it, or pass {option}=")
     return found
