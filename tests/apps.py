@@ -2,11 +2,47 @@
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+import pytest
+
 from stack_auth.testing import Emulator
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def server_app_kwargs(emulator: Emulator) -> dict[str, Any]:
     """The credentials of the emulator's default project, for a server app."""
     return {"project_id": emulator.project_id, "secret_server_key": emulator.secret_server_key}
+
+
+def load_example(filename: str) -> ModuleType:
+    """Import ``examples/<filename>`` as a fresh module (the examples are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"example_{Path(filename).stem}", EXAMPLES / filename)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextmanager
+def served_with_env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Serve the emulator and point the ``STACK_*`` variables at it (what ``from_env()`` reads): the base URL."""
+    with emulator.serve() as url:
+        monkeypatch.setenv("STACK_PROJECT_ID", emulator.project_id)
+        monkeypatch.setenv("STACK_SECRET_SERVER_KEY", emulator.secret_server_key)
+        monkeypatch.setenv("STACK_API_URL", url)
+        yield url
+
+
+def session_for(emulator: Emulator, url: str, **fields: object) -> dict[str, str]:
+    """A new user signed in directly on the emulator: its id and session tokens issued for ``url``."""
+    fields = {"primary_email": "ada@example.com", "display_name": "Ada", **fields}
+    user = emulator.create_user(**fields)
+    return {"user_id": user["id"], **emulator.create_session(user["id"], base_url=url)}

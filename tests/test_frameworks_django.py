@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from apps import session_for
 
 from stack_auth import StackServerApp
 from stack_auth.testing import Emulator
@@ -67,11 +68,6 @@ def web(example: ModuleType, emu: Emulator) -> object:
     return Client()
 
 
-def session_for(emu: Emulator, url: str) -> dict[str, str]:
-    user = emu.create_user(primary_email=f"ada-{os.urandom(4).hex()}@example.com", display_name="Ada")
-    return {"user_id": user["id"], **emu.create_session(user["id"], base_url=url)}
-
-
 def assert_refused(response: Any, invalid: bool) -> None:
     assert response.status_code == 401
     challenge = response.headers["WWW-Authenticate"]
@@ -83,7 +79,7 @@ def assert_refused(response: Any, invalid: bool) -> None:
 
 
 def test_stack_login_required(emu: Emulator, served: str, web: object) -> None:
-    session = session_for(emu, served)
+    session = session_for(emu, served, primary_email=f"ada-{os.urandom(4).hex()}@example.com")
     client = web
     for headers in (
         {"x-stack-access-token": session["access_token"]},
@@ -105,7 +101,7 @@ def test_refusals(emu: Emulator, served: str, web: object) -> None:
 
 
 def test_middleware_sets_the_user(emu: Emulator, served: str, web: object) -> None:
-    session = session_for(emu, served)
+    session = session_for(emu, served, primary_email=f"ada-{os.urandom(4).hex()}@example.com")
     get = web.get  # type: ignore[attr-defined]
     assert get("/hello").json() == {"greeting": "hello stranger"}
     assert get("/hello", headers={"x-stack-access-token": "garbage"}).json() == {"greeting": "hello stranger"}

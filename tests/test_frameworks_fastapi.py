@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-from types import ModuleType
 from typing import Annotated, Any
 
 import pytest
+from apps import load_example, served_with_env, session_for
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from starlette.applications import Starlette
@@ -31,16 +29,6 @@ except ImportError:  # tests/ run as a directory, not a package
 
 #: A variant: anonymous users welcome.
 AnyUser = Annotated[AccessTokenClaims, Depends(require_user(allow_anonymous=True))]
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "fastapi_app.py"
-
-
-def load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fastapi_app_example", EXAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -50,22 +38,14 @@ def emu() -> Emulator:
 
 @pytest.fixture
 def served(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    with emu.serve() as url:
-        monkeypatch.setenv("STACK_PROJECT_ID", emu.project_id)
-        monkeypatch.setenv("STACK_SECRET_SERVER_KEY", emu.secret_server_key)
-        monkeypatch.setenv("STACK_API_URL", url)
+    with served_with_env(emu, monkeypatch) as url:
         yield url
 
 
 @pytest.fixture
 def web(served: str) -> Iterator[TestClient]:
-    with TestClient(load_example().app) as client:  # runs the lifespan: opens and closes the Stack app
+    with TestClient(load_example("fastapi_app.py").app) as client:  # runs the lifespan: opens and closes the Stack app
         yield client
-
-
-def session_for(emu: Emulator, url: str, **fields: object) -> dict[str, str]:
-    user = emu.create_user(primary_email="ada@example.com", display_name="Ada", **fields)
-    return {"user_id": user["id"], **emu.create_session(user["id"], base_url=url)}
 
 
 def assert_refused(response: Any, invalid: bool) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from apps import load_example, served_with_env, session_for
 from flask import Flask, g
 from flask.testing import FlaskClient
 
@@ -21,17 +19,6 @@ try:
 except ImportError:  # tests/ run as a directory, not a package
     from test_auth_verify import JWKS_ROUTE, SEED, alg_none, mint  # type: ignore[no-redef]
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "flask_app.py"
-
-
-def load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("flask_app_example", EXAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture
 def emu() -> Emulator:
@@ -40,23 +27,15 @@ def emu() -> Emulator:
 
 @pytest.fixture
 def served(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    with emu.serve() as url:
-        monkeypatch.setenv("STACK_PROJECT_ID", emu.project_id)
-        monkeypatch.setenv("STACK_SECRET_SERVER_KEY", emu.secret_server_key)
-        monkeypatch.setenv("STACK_API_URL", url)
+    with served_with_env(emu, monkeypatch) as url:
         yield url
 
 
 @pytest.fixture
 def web(served: str) -> Iterator[FlaskClient]:
-    app = load_example().create_app()
+    app = load_example("flask_app.py").create_app()
     yield app.test_client()
     app.extensions["stack_auth"].stack_app.close()
-
-
-def session_for(emu: Emulator, url: str) -> dict[str, str]:
-    user = emu.create_user(primary_email="ada@example.com", display_name="Ada", server_metadata={"plan": "pro"})
-    return {"user_id": user["id"], **emu.create_session(user["id"], base_url=url)}
 
 
 def assert_refused(response: Any, invalid: bool) -> None:
@@ -68,7 +47,7 @@ def assert_refused(response: Any, invalid: bool) -> None:
 
 
 def test_login_required(emu: Emulator, served: str, web: FlaskClient) -> None:
-    session = session_for(emu, served)
+    session = session_for(emu, served, server_metadata={"plan": "pro"})
     token = session["access_token"]
     for headers in (
         {"x-stack-access-token": token},
@@ -90,7 +69,7 @@ def test_refusals(emu: Emulator, served: str, web: FlaskClient) -> None:
 
 
 def test_optional(emu: Emulator, served: str, web: FlaskClient) -> None:
-    session = session_for(emu, served)
+    session = session_for(emu, served, server_metadata={"plan": "pro"})
     assert web.get("/hello").get_json() == {"greeting": "hello stranger"}
     assert web.get("/hello", headers={"x-stack-access-token": "garbage"}).get_json() == {"greeting": "hello stranger"}
     answer = web.get("/hello", headers={"x-stack-access-token": session["access_token"]}).get_json()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from apps import server_app_kwargs
+from apps import load_example, server_app_kwargs
 
 from stack_auth import AsyncStackServerApp, StackServerApp
 from stack_auth.testing import Emulator
@@ -254,18 +254,12 @@ async def test_twenty_thousand_concurrent_gets_stay_within_the_pool(
 async def test_fastapi_app_serves_thousands_of_requests_on_one_pool(
     anyio_backend: str, emulator: Emulator, served: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import importlib.util
-
     import httpx
 
     monkeypatch.setenv("STACK_PROJECT_ID", emulator.project_id)
     monkeypatch.setenv("STACK_SECRET_SERVER_KEY", emulator.secret_server_key)
     monkeypatch.setenv("STACK_API_URL", served)
-    spec = importlib.util.spec_from_file_location("fastapi_example", ROOT / "examples" / "fastapi_app.py")
-    assert spec is not None and spec.loader is not None
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
-    web = example.app
+    web = load_example("fastapi_app.py").app
 
     user = emulator.create_user(display_name="web user")
     token = emulator.create_session(user["id"], base_url=served)["access_token"]
