@@ -46,3 +46,13 @@ def session_for(emulator: Emulator, url: str, **fields: object) -> dict[str, str
     fields = {"primary_email": "ada@example.com", "display_name": "Ada", **fields}
     user = emulator.create_user(**fields)
     return {"user_id": user["id"], **emulator.create_session(user["id"], base_url=url)}
+
+
+class FakeClock:
+    """A ``time.monotonic`` moved by hand (tests patch it into the module whose clock they drive)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now

@@ -24,6 +24,7 @@ import anyio
 import httpx
 import jwt
 import pytest
+from apps import FakeClock
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -307,14 +308,6 @@ async def test_client_app_verifies_too(emu: Emulator) -> None:
         assert (await app.verify_access_token(mint())).id == "3241a285-8329-4d69-8f3d-316e08cf140c"
         with pytest.raises(TokenSignatureError):
             await app.verify_access_token(forged())
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from apps import FakeClock
 
 from stack_auth import AsyncStackServerApp, ConfigurationError, StackServerApp
 from stack_auth._concurrency import RateGate
@@ -20,14 +21,6 @@ RETRY_AFTER = 0.3
 CLOCK_SLACK = 0.002
 USER = {"id": "f13bb909-5740-4a5e-b96d-1aa1c9c78159", "primary_email": "a@example.com"}
 IDS = [f"00000000-0000-4000-8000-{i:012d}" for i in range(12)]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
 
 
 @pytest.fixture
