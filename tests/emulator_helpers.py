@@ -14,23 +14,19 @@ import pytest
 
 from stack_auth.testing import Emulator
 
-#: ``shared/stack-api`` beside the repository (API notes, OpenAPI documents, real samples).
-SPEC_DIR = Path(__file__).parents[2] / "shared" / "stack-api"
+#: The OpenAPI documents (trimmed) and real samples, kept in the repository (``scripts/gen_test_data.py``).
+SPEC_DIR = Path(__file__).resolve().parent / "data"
 BASE_URL = "http://testserver"
 
 
 def spec_dir() -> Path:
-    """The spec folder, or skip the test when it is not there."""
-    if not (SPEC_DIR / "openapi-server.json").is_file():
-        pytest.skip(f"Stack API documents not found in {SPEC_DIR}")
+    """The folder of the OpenAPI documents and real samples (a missing file fails the test that reads it)."""
     return SPEC_DIR
 
 
-def samples() -> dict[str, Any]:
-    path = spec_dir() / "real-samples" / "samples.json"
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+def samples(name: str = "samples.json") -> dict[str, Any]:
+    """The real answers of ``real-samples/<name>`` (``samples.json`` or ``samples-wave2.json``)."""
+    data: dict[str, Any] = json.loads((SPEC_DIR / "real-samples" / name).read_text(encoding="utf-8"))
     return data
 
 
