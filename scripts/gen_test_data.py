@@ -1,4 +1,4 @@
-"""Copy the facts the tests need from ``../shared/stack-api/`` into ``tests/data/``, so a plain clone tests as much as CI.
+"""Copy the facts the tests need from ``../shared/stack-api/`` into ``tests/data/``: a plain clone tests as CI does.
 
 The real samples are copied as they are; from each OpenAPI document only what the tests read is kept (paths,
 methods, parameters, request bodies, response schemas), without prose (descriptions, summaries, examples).
