@@ -510,3 +510,18 @@ def test_python_api_checks_fields() -> None:
         emu.add_project(no_such_setting=True)
     with pytest.raises(ValueError, match="exists already"):
         emu.add_project("internal")
+
+
+def test_last_code_reads_the_link_of_the_last_mail() -> None:
+    emu = Emulator()
+    with emu._store.lock:
+        project = emu._store.project(emu.project_id)
+        project.send_mail("a@example.com", "sign_in_code", "first", "http://localhost:3000/magic?x=1", 1)
+        project.send_mail("a@example.com", "password_reset", "second", None, 2)
+    assert emu.last_code("a@example.com") == "second"
+    assert emu.last_code("a@example.com", kind="sign_in_code") == "first"
+    (mail,) = emu.mail("a@example.com", kind="sign_in_code")
+    assert mail.link == "http://localhost:3000/magic?x=1&code=first"
+    assert "first" not in repr(mail)
+    with pytest.raises(LookupError, match=r"no mail was sent to 'b@example\.com'"):
+        emu.last_code("b@example.com")

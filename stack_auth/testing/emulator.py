@@ -11,6 +11,7 @@ from stack_auth.testing import defaults
 from stack_auth.testing.app import ApiApp, build_asgi_app
 from stack_auth.testing.context import Services
 from stack_auth.testing.faults import Faults
+from stack_auth.testing.mail import SentMail
 from stack_auth.testing.operations import create_session, create_team, create_user
 from stack_auth.testing.passwords import hash_password
 from stack_auth.testing.state import Project, ProjectConfig, Store
@@ -210,6 +211,33 @@ class Emulator:
         with self._store.lock:
             project = self._project(project_id)
             return [u.primary_email for u in project.users.values() if u.primary_email is not None]
+
+    def mail(self, to: str | None = None, *, kind: str | None = None, project_id: str | None = None) -> list[SentMail]:
+        """The mails the project "sent" (oldest first), to one address and of one kind when given.
+
+        Kinds: ``"sign_in_code"``, ``"password_reset"``, ``"email_verification"``, ``"team_invitation"``.
+        """
+        with self._store.lock:
+            return [
+                m
+                for m in self._project(project_id).mail
+                if (to is None or m.to == to) and (kind is None or m.kind == kind)
+            ]
+
+    def last_code(self, to: str, *, kind: str | None = None, project_id: str | None = None) -> str:
+        """The full code the last mail to ``to`` carries in its link (for a sign-in code: what
+        ``sign_in_with_code`` takes), so a test can go through a flow without a mailbox::
+
+            await app.send_sign_in_code("a@example.com", callback_url="http://localhost:3000/magic")
+            await app.sign_in_with_code(emu.last_code("a@example.com"))
+
+        Raises ``LookupError`` when no such mail was sent.
+        """
+        sent = self.mail(to, kind=kind, project_id=project_id)
+        if not sent:
+            what = f"{kind} mail" if kind else "mail"
+            raise LookupError(f"no {what} was sent to {to!r}")
+        return sent[-1].code
 
     def get_user(self, user_id: str, project_id: str | None = None) -> dict[str, Any] | None:
         with self._store.lock:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stack_auth.testing import known
+from stack_auth.testing.mail import SentMail, link_with_code
 
 SYSTEM_TEAM_PERMISSIONS: tuple[str, ...] = (
     "$update_team",
@@ -188,10 +189,18 @@ class Project:
     )
     sessions: dict[str, Session] = field(default_factory=dict)
     refresh_index: dict[str, str] = field(default_factory=dict)
+    #: Every mail the project "sent", oldest first (see :mod:`stack_auth.testing.mail`).
+    mail: list[SentMail] = field(default_factory=list)
 
     @property
     def id(self) -> str:
         return self.config.project_id
+
+    def send_mail(self, to: str, kind: str, code: str, callback_url: str | None, now_ms: int) -> SentMail:
+        """Record the mail Stack would send to ``to``: a link to ``callback_url`` carrying ``code``."""
+        mail = SentMail(to, kind, code, link_with_code(callback_url, code), now_ms)
+        self.mail.append(mail)
+        return mail
 
     # --- users ---------------------------------------------------------------------------------------------------
 
