@@ -9,6 +9,7 @@ from typing import Any
 from stack_auth._exceptions import MalformedResponseError, StackAuthApiError, error_class_for
 from stack_auth._http import RawResponse
 
+_STATUS = re.compile(r"[1-5][0-9][0-9]")
 _TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
 _SPACE = re.compile(r"\s+")
 EXCERPT_CHARS = 200
@@ -26,14 +27,14 @@ def excerpt(content: bytes) -> str:
 
 
 def effective_status(raw: RawResponse) -> int:
-    """The real status: ``x-stack-actual-status`` when the server moved it there (override-error-status mode)."""
+    """The real status: ``x-stack-actual-status`` when the server moved it there (override-error-status mode).
+
+    Only an HTTP status (three digits, 100-599) counts: ``-1`` or ``4_0_4`` (which ``int()`` reads as 404) is noise.
+    """
     actual = raw.headers.get("x-stack-actual-status")
-    if actual is None:
+    if actual is None or not _STATUS.fullmatch(actual):
         return raw.status
-    try:
-        return int(actual)
-    except ValueError:
-        return raw.status
+    return int(actual)
 
 
 def decode(method: str, url: str, raw: RawResponse) -> Any:
@@ -42,7 +43,7 @@ def decode(method: str, url: str, raw: RawResponse) -> Any:
     if status < 300:
         try:
             return json.loads(raw.content)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to be a real answer
             raise MalformedResponseError(
                 f"expected a JSON body, got: {excerpt(raw.content)}",
                 status=status,
@@ -59,7 +60,7 @@ def error_from(method: str, url: str, status: int, raw: RawResponse) -> StackAut
     if raw.content[:1] in (b"{", b"["):
         try:
             body = json.loads(raw.content)
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
     fields = body if isinstance(body, dict) else {}
     body_code = fields.get("code") if isinstance(fields.get("code"), str) else None

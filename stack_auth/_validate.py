@@ -21,9 +21,12 @@ def uuid_arg(value: object, name: str) -> str:
 
 
 def path_segment(value: object, name: str) -> str:
-    """A free-form id (e.g. a permission id) made safe to put in a URL path."""
-    if not isinstance(value, str) or not value:
-        raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
+    """A free-form id (e.g. a permission id) made safe to put in a URL path.
+
+    ``.`` and ``..`` cannot be: URL libraries resolve them (even percent-encoded), sending the request elsewhere.
+    """
+    if not isinstance(value, str) or not value or value in (".", ".."):
+        raise InvalidArgumentError(f"{name} must be a non-empty string other than '.' and '..', got {value!r}")
     return quote(value, safe="")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from apps import server_app_kwargs
+from hypothesis import settings
 
 from stack_auth import AsyncStackServerApp, StackServerApp
 from stack_auth.testing import Emulator, in_process_app
@@ -16,6 +17,12 @@ from stack_auth.testing import Emulator, in_process_app
 #: What the tests read of Stack's API, kept in the repository (``scripts/gen_test_data.py`` writes it).
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLES_PATH = DATA / "real-samples" / "samples.json"
+
+
+# Property tests: the same examples on every run and machine (derandomized, no example database), no per-example
+# deadline (a loaded CI machine is slow); each test bounds its own example count.
+settings.register_profile("stack", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.load_profile("stack")
 
 
 @pytest.fixture(params=["asyncio", "trio"])

@@ -5,13 +5,16 @@
 - Keys a model does not know are kept in its ``extra`` mapping, so a field the server adds tomorrow is neither an
   error nor lost; a missing optional key decodes to None.
 - Structuring functions are generated once per class by cattrs (fast: decoding 100 users is on the hot path).
+- Types are checked, not coerced: ``"false"`` for a boolean or ``5`` for a string is an answer that does not fit,
+  and :func:`structure` raises :class:`~stack_auth.errors.MalformedResponseError` for it (and for a missing
+  required key, a null where a value is required, an answer that is not an object), never another exception.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
 
 import attrs
 
@@ -21,15 +24,30 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 _converter: cattrs.Converter | None = None
+#: What a JSON value that does not fit a model raises in the converter (cattrs' errors are added with cattrs).
+_decode_errors: tuple[type[BaseException], ...] = (
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    OverflowError,
+    OSError,
+)
 
 
 def get_converter() -> cattrs.Converter:
     """The converter, built on first use (cattrs is not imported at ``import stack_auth``)."""
-    global _converter
+    global _converter, _decode_errors
     if _converter is None:
         import cattrs
+        from cattrs.errors import BaseValidationError
+
+        _decode_errors = (*_decode_errors, BaseValidationError)
 
         converter = cattrs.Converter()
+        for kind in (str, bool, int, float):
+            converter.register_structure_hook(kind, _exactly)
+        converter.register_structure_hook_factory(_is_sequence, lambda t: _sequence_of(converter, t))
         converter.register_structure_hook(datetime, _millis_to_datetime)
         converter.register_unstructure_hook(datetime, lambda dt: round(dt.timestamp() * 1000))
         converter.register_structure_hook_factory(
@@ -40,8 +58,58 @@ def get_converter() -> cattrs.Converter:
     return _converter
 
 
+def _exactly(value: Any, kind: type) -> Any:
+    """A JSON scalar of exactly ``kind`` (cattrs' default would call ``kind(value)``: ``bool("false")`` is True).
+
+    Numbers are numbers whatever JSON spelled them: ``5.0`` fits an ``int`` field, ``5`` a ``float`` one.
+    """
+    number = not isinstance(value, bool) and isinstance(value, (int, float))
+    if kind in (int, float) and number:
+        if kind is float:
+            return float(value)
+        if isinstance(value, int) or value.is_integer():
+            return int(value)
+    elif isinstance(value, kind) and isinstance(value, bool) is (kind is bool):
+        return value
+    raise TypeError(f"expected {_JSON_NAMES[kind]}, got {_json_name(value)}")
+
+
+def _is_sequence(cls: Any) -> bool:
+    """``list[X]`` or ``tuple[X, ...]``."""
+    args = get_args(cls)
+    return (get_origin(cls) is list and len(args) == 1) or (get_origin(cls) is tuple and args[1:] == (Ellipsis,))
+
+
+def _sequence_of(converter: cattrs.Converter, cls: Any) -> Callable[[Any, Any], Any]:
+    """``tuple[X, ...]`` and ``list[X]`` from a JSON array only (cattrs would iterate a string or an object's keys)."""
+    item = get_args(cls)[0]
+    make = get_origin(cls)
+
+    def structure(value: Any, _: Any) -> Any:
+        if not isinstance(value, list):
+            raise TypeError(f"expected an array, got {_json_name(value)}")
+        return make(converter.structure(v, item) for v in value)
+
+    return structure
+
+
 def _millis_to_datetime(value: Any, _: type) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected milliseconds since the epoch, got {_json_name(value)}")
     return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+
+
+_JSON_NAMES: dict[type, str] = {str: "a string", bool: "a boolean", int: "an integer", float: "a number"}
+
+
+def _json_name(value: Any) -> str:
+    """The JSON type of a decoded value (never the value: it may be a secret)."""
+    if value is None:
+        return "null"
+    for kind in (bool, str, int, float):
+        if isinstance(value, kind):
+            return _JSON_NAMES[kind]
+    return "an array" if isinstance(value, list) else "an object" if isinstance(value, dict) else type(value).__name__
 
 
 def wire_name(field: attrs.Attribute[Any]) -> str:
@@ -58,6 +126,8 @@ def _structure_fn_for(converter: cattrs.Converter, cls: type[T]) -> Callable[[Ma
     known = frozenset(wire_name(f) for f in fields)
 
     def structure(data: Mapping[str, Any], _: type[T]) -> T:
+        if not isinstance(data, dict):
+            raise TypeError(f"expected an object, got {_json_name(data)}")
         obj = base(data, cls)
         extra = {k: v for k, v in data.items() if k not in known}
         if extra:
@@ -68,5 +138,30 @@ def _structure_fn_for(converter: cattrs.Converter, cls: type[T]) -> Callable[[Ma
 
 
 def structure(data: Any, cls: type[T]) -> T:
-    """Decode JSON data into a model."""
-    return (_converter or get_converter()).structure(data, cls)
+    """Decode a success answer's JSON into a model, or raise :class:`~stack_auth.errors.MalformedResponseError`.
+
+    The error says where and what was expected (``$.primary_email_verified: expected a boolean, got a string``), never
+    the value. Its ``status`` is 200: decoding only happens for success answers.
+    """
+    converter = _converter or get_converter()
+    try:
+        return converter.structure(data, cls)
+    except _decode_errors as exc:
+        raise _malformed(exc, cls) from None
+
+
+def _malformed(exc: BaseException, cls: type[Any]) -> Exception:
+    from cattrs import transform_error
+
+    from stack_auth._exceptions import MalformedResponseError
+
+    where = "; ".join(transform_error(exc, format_exception=_describe)[:3])
+    return MalformedResponseError(f"the answer does not fit {cls.__name__}: {where}", status=200)
+
+
+def _describe(exc: BaseException, _: type | None) -> str:
+    if isinstance(exc, KeyError):
+        return "required key missing"
+    if isinstance(exc, TypeError) and str(exc).startswith("expected "):
+        return str(exc)
+    return f"not readable as this field ({type(exc).__name__})"

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 import anyio
 
@@ -58,7 +58,11 @@ class Route:
 
 
 class Router:
-    """Static paths by dict lookup first (``/users/me`` beats ``/users/{user_id}``), then templates in order."""
+    """Static paths by dict lookup first (``/users/me`` beats ``/users/{user_id}``), then templates in order.
+
+    Templates match the path as sent (``raw_path``), and each parameter is decoded on its own, as Next.js does for
+    Stack: ``/team-permissions/t/u/a%2Fb`` has ``permission_id`` ``a/b``, not one segment too many.
+    """
 
     def __init__(self, routes: Iterable[tuple[str, str, Handler]]) -> None:
         self._static: dict[tuple[str, str], Route] = {}
@@ -75,19 +79,26 @@ class Router:
                 self._static[(method, template)] = Route(method, template, handler, None)
                 self._static_paths.add(template)
 
-    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    def match(self, method: str, path: str, raw_path: str | None = None) -> tuple[Route, dict[str, str]] | None:
+        """The route of a (decoded) ``path`` and its decoded parameters; ``raw_path`` is the path as sent."""
         route = self._static.get((method, path))
         if route is not None:
             return route, {}
         for route in self._dynamic.get(method, ()):
             assert route.pattern is not None
-            m = route.pattern.match(path)
+            m = route.pattern.match(path if raw_path is None else raw_path)
             if m is not None:
-                return route, m.groupdict()
+                params = m.groupdict()
+                return route, params if raw_path is None else {k: unquote(v) for k, v in params.items()}
         return None
 
-    def knows_path(self, path: str) -> bool:
-        return path in self._static_paths or any(p.match(path) for p in self._patterns)
+    def knows_path(self, path: str, raw_path: str | None = None) -> bool:
+        return path in self._static_paths or any(p.match(raw_path or path) for p in self._patterns)
+
+    def routes(self) -> list[tuple[str, str]]:
+        """Every ``(method, template)`` served, e.g. ``("GET", "/users/{user_id}")`` (what conformance runs cover)."""
+        dynamic = [(r.method, r.template) for routes in self._dynamic.values() for r in routes]
+        return [*self._static, *dynamic]
 
 
 ROUTER = Router([*users_api.ROUTES, *teams_api.ROUTES, *sessions_api.ROUTES])
@@ -132,6 +143,15 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
+def _raw_path(scope: Scope) -> str | None:
+    """The path as sent, below ``/api/v1`` (None when the server did not pass it: then the decoded path is used)."""
+    raw: bytes | None = scope.get("raw_path")
+    if not raw:
+        return None
+    text = raw.decode("latin-1").split("?", 1)[0]
+    return (text[len(API_PREFIX) :] if text.startswith(API_PREFIX) else text) or "/"
+
+
 def _origin(scope: Scope, headers: dict[str, str]) -> str:
     host = headers.get("host")
     if not host:
@@ -155,7 +175,8 @@ class ApiApp:
         full_path: str = scope["path"]
         path = full_path[len(API_PREFIX) :] if full_path.startswith(API_PREFIX) else full_path
         path = path or "/"
-        found = ROUTER.match(method, path)
+        raw_path = _raw_path(scope)
+        found = ROUTER.match(method, path, raw_path)
         template = found[0].template if found is not None else UNMATCHED
         plan = self.faults.plan(method, template, path) if self.faults.active else None
         labels: tuple[str, ...] = ()
@@ -169,13 +190,13 @@ class ApiApp:
 
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         raw = await _read_body(receive)
-        response = await self._respond(scope, method, path, full_path, headers, raw, found)
+        response, request = await self._respond(scope, method, path, raw_path, full_path, headers, raw, found)
         apply_status_override(response, "x-stack-override-error-status" in headers)
         response.headers.append((b"x-stack-request-id", str(uuid.uuid4()).encode("latin-1")))
         if plan is not None and plan.after is not None:
             await self._fault(send, plan.after, response, method, template, path, labels, handled=True)
             return
-        self.stats.record(method, template, path, response.status, handled=True, faults=labels)
+        self.stats.record(method, template, path, response.status, handled=True, faults=labels, request=request)
         await send_response(send, response)
 
     async def _respond(
@@ -183,29 +204,32 @@ class ApiApp:
         scope: Scope,
         method: str,
         path: str,
+        raw_path: str | None,
         full_path: str,
         headers: dict[str, str],
         raw: bytes,
         found: tuple[Route, dict[str, str]] | None,
-    ) -> Response:
+    ) -> tuple[Response, ApiRequest | None]:
+        """The answer, and the request as the route saw it (None when no route got it)."""
+        request = None
         try:
             if found is None:
                 if method == "OPTIONS":
-                    return Response(200, b"", [(b"access-control-allow-origin", b"*")])
-                if ROUTER.knows_path(path):
+                    return Response(200, b"", [(b"access-control-allow-origin", b"*")]), None
+                if ROUTER.knows_path(path, raw_path):
                     raise StatusError(405, "Method not allowed")
                 raise StatusError(404, f"Not found: {method} {full_path}")
             route, params = found
             body = parse_body(method, headers, raw)
-            auth = parse_auth(self.services.store, self.services.tokens, headers)
             query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
             request = ApiRequest(method, path, full_path, query, headers, body, params, _origin(scope, headers))
-            return await route.handler(Ctx(self.services, request, auth))
+            auth = parse_auth(self.services.store, self.services.tokens, headers)
+            return await route.handler(Ctx(self.services, request, auth)), request
         except (KnownError, StatusError) as exc:
-            return exc.to_response()
+            return exc.to_response(), request
         except Exception:
             logger.exception("emulator bug while answering %s %s", method, full_path)
-            return text_response("Internal server error (emulator bug; see the stack_auth.testing log).", 500)
+            return text_response("Internal server error (emulator bug; see the stack_auth.testing log).", 500), request
 
     async def _fault(
         self,

@@ -1,8 +1,10 @@
 """Checking answers against Stack's OpenAPI documents and real recorded answers.
 
 Stack's generated OpenAPI documents lost nullability (``"type": "string"`` where the server answers ``null``), so
-:func:`nullable_schema` reads every ``type`` as "that type or null" before validating. :func:`shape` reduces a JSON
-value to its keys, types and nulls, to compare an answer with a real one regardless of ids and times::
+:func:`nullable_schema` reads every ``type`` as "that type or null" before validating. :func:`stack_reading` adds
+the generator's other loss: it writes a yup ``mixed`` field (metadata: any JSON value) as a bare
+``{"type": "object"}``. :func:`shape` reduces a JSON value to its keys, types and nulls, to compare an answer with
+a real one regardless of ids and times::
 
     doc = load_document(spec_dir / "openapi-server.json")
     errors = validate_response(doc, "GET", "/users/{user_id}", 200, body)   # [] when it conforms
@@ -27,18 +29,34 @@ def load_document(path: str | Path) -> dict[str, Any]:
 
 def nullable_schema(schema: Any) -> Any:
     """A copy of ``schema`` where every ``type: T`` accepts null too (``type: [T, "null"]``)."""
+    return _read(schema, mixed_as_any=False)
+
+
+def stack_reading(schema: Any) -> Any:
+    """``schema`` as Stack means it: :func:`nullable_schema`, and a bare ``{"type": "object"}`` read as any JSON.
+
+    Stack's OpenAPI generator (``apps/backend/src/lib/openapi.tsx``, ``getFieldSchema``) writes yup ``mixed`` as
+    ``{"type": "object"}`` without ``properties``, and a real object always with them (``{}`` when empty); so
+    ``client_metadata: [1, 2]``, which the real server accepts and echoes, conforms in this reading.
+    """
+    return _read(schema, mixed_as_any=True)
+
+
+def _read(schema: Any, *, mixed_as_any: bool) -> Any:
     if isinstance(schema, list):
-        return [nullable_schema(s) for s in schema]
+        return [_read(s, mixed_as_any=mixed_as_any) for s in schema]
     if not isinstance(schema, dict):
         return schema
     out: dict[str, Any] = {}
+    mixed = mixed_as_any and schema.get("type") == "object" and "properties" not in schema
     for key, value in schema.items():
         if key == "type" and isinstance(value, str):
-            out[key] = [value, "null"]
+            if not mixed:
+                out[key] = [value, "null"]
         elif key in ("example", "examples", "description"):
             out[key] = value
         else:
-            out[key] = nullable_schema(value)
+            out[key] = _read(value, mixed_as_any=mixed_as_any)
     return out
 
 

@@ -5,16 +5,25 @@ count under ``"METHOD <unmatched>"``. ``count()`` takes the same route specs as 
 
     assert emu.stats.count("POST /users") == 1              # exactly one POST reached the server
     assert emu.stats.count("POST /users", handled=True) == 1  # ... and the route ran once (no fault before it)
+
+``history`` keeps the last requests as the routes saw them: decoded path parameters, query and JSON body::
+
+    seen = emu.stats.history[-1]
+    assert (seen.route, seen.params, seen.body) == ("PATCH /users/{user_id}", {"user_id": uid}, {"display_name": None})
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter, deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stack_auth.testing.faults import RouteMatcher
+
+if TYPE_CHECKING:
+    from stack_auth.testing.context import ApiRequest
 
 
 @dataclass
@@ -27,7 +36,11 @@ class RouteStats:
 
 @dataclass(frozen=True)
 class RequestRecord:
-    """One request as the emulator saw it (the last 10 000 are kept)."""
+    """One request as the emulator saw it (the last 10 000 are kept).
+
+    ``params``, ``query`` and ``body`` are what the route got (decoded path parameters, query values, parsed body);
+    empty (``body`` None) when no route got the request or its body could not be read.
+    """
 
     method: str
     path: str
@@ -35,6 +48,9 @@ class RequestRecord:
     status: int | None
     handled: bool
     faults: tuple[str, ...]
+    params: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    body: Any = None
 
 
 class Stats:
@@ -55,8 +71,9 @@ class Stats:
         *,
         handled: bool,
         faults: tuple[str, ...] = (),
+        request: ApiRequest | None = None,
     ) -> None:
-        """Count one request (``status`` None: the connection was dropped)."""
+        """Count one request (``status`` None: the connection was dropped; ``request``: what the route got)."""
         key = f"{method} {template}"
         with self._lock:
             rs = self._routes.get(key)
@@ -70,7 +87,8 @@ class Stats:
                 rs.statuses[status] += 1
             for f in faults:
                 rs.faults[f] += 1
-            self.history.append(RequestRecord(method, path, key, status, handled, faults))
+            seen = (request.params, request.query, request.body) if request is not None else ({}, {}, None)
+            self.history.append(RequestRecord(method, path, key, status, handled, faults, *seen))
 
     def count(self, route: str = "*", *, handled: bool = False) -> int:
         """Requests that reached routes matching ``route`` (``handled=True``: only those whose route ran)."""

@@ -93,16 +93,17 @@ async def password_hash_of(data: dict[str, Any], iterations: int) -> str | None:
     return None
 
 
-def _check_users_query(ctx: Ctx, v: Validator) -> None:
-    """Validate the shared query schema (unknown keys, typed values) without using the values."""
+def _check_users_query(ctx: Ctx, v: Validator) -> int | None:
+    """Validate the shared query schema (unknown keys, typed values); returns ``limit`` as yup casts it."""
     q = ctx.request.query
     v.unknown("query", q, USERS_QUERY)
     v.uuid("query", "team_id", q.get("team_id"), required=False)
-    v.int_min("query", "limit", q.get("limit"), 1)
+    limit = v.int_min("query", "limit", q.get("limit"), 1)
     v.uuid("query", "cursor", q.get("cursor"), required=False)
     v.one_of("query", "order_by", q.get("order_by"), ("signed_up_at",))
     for name in ("desc", "include_anonymous", "only_anonymous", "include_restricted"):
         v.one_of("query", name, q.get(name), _BOOL)
+    return limit
 
 
 # --- list and create -----------------------------------------------------------------------------------------------
@@ -111,14 +112,15 @@ def _check_users_query(ctx: Ctx, v: Validator) -> None:
 async def list_users(ctx: Ctx) -> Response:
     auth = require_access(ctx.auth, SERVER_OR_HIGHER)
     v = ctx.validator()
-    _check_users_query(ctx, v)
+    limit = _check_users_query(ctx, v)
     v.done()
     q = ctx.request.query
     if q.get("only_anonymous") == "true" and q.get("include_anonymous") != "true":
         raise StatusError(400, "only_anonymous=true requires include_anonymous=true")
     project = auth.project
     with ctx.services.store.lock:
-        limit = int(q["limit"]) if "limit" in q else project.config.users_default_limit
+        if limit is None:  # "limit=120.0" is 120, as yup casts it
+            limit = project.config.users_default_limit
         match = _filter(project, q)
         rows = list(_walk(project, q.get("cursor"), q.get("desc") == "true", match, limit))
         items = [user_server(project, u) for u in (rows if limit is None else rows[:limit])]
