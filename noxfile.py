@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import nox
 
 nox.options.sessions = ["tests", "lint", "typecheck"]
@@ -13,6 +15,20 @@ def tests(session: nox.Session) -> None:
     """The whole suite, async tests on asyncio and trio."""
     session.install("-e", ".[dev]")
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """Schemathesis against the emulator, with a bigger budget than the suite's smoke run (a few minutes)."""
+    session.install("-e", ".[dev]")
+    examples = os.environ.get("STACK_CONFORMANCE_EXAMPLES", "40")
+    session.run(
+        "pytest",
+        "-q",
+        "tests/test_conformance_schemathesis.py",
+        *session.posargs,
+        env={"STACK_CONFORMANCE_EXAMPLES": examples},
+    )
 
 
 @nox.session

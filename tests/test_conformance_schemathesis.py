@@ -14,7 +14,8 @@ Each answer must:
 Each example runs on a fresh seeded emulator. Path and query parameters named like an id (``user_id``, ``team_id``,
 ...) also take the seeded ids, and every operation may carry the seeded user's access token, so the success paths
 and the signed-in paths run too. The budget is bounded: ``STACK_CONFORMANCE_EXAMPLES`` examples
-per operation in the fuzzing phase (default 8; ``nox -s conformance`` runs more), fixed seeds, no example database.
+per operation in the fuzzing phase (default 8 in the test suite; ``nox -s conformance`` runs 40), a fixed seed,
+no example database.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def _template_shape(template: str) -> str:
     return _PARAM.sub("{}", template)
 
 
-SEED = 13
+#: Fixed, so every run sends the same requests (another seed explores further: ``STACK_CONFORMANCE_SEED=7``).
+SEED = int(os.environ.get("STACK_CONFORMANCE_SEED", "13"))
 #: Parameters whose names say which seeded object they take (others keep what schemathesis generates).
 SEEDED_KINDS = ("user_id", "team_id", "id", "permission_id", "project_id")
 
@@ -195,12 +197,18 @@ def _run(case: Any, kind: str) -> None:
     case.validate_response(response, checks=CHECKS)
 
 
+# One pytest item runs every operation of a document: its timeout grows with the budget.
+TIMEOUT = pytest.mark.timeout(120 + 10 * EXAMPLES)
+
+
 @SERVER.parametrize()
+@TIMEOUT
 def test_server_access(case: Any) -> None:
     _run(case, "server")
 
 
 @CLIENT.parametrize()
+@TIMEOUT
 def test_client_access(case: Any) -> None:
     _run(case, "client")
 

@@ -102,12 +102,18 @@ def test_bad_rate_limit_is_a_configuration_error(bad: float) -> None:
 
 
 class Recorder:
-    """A fake server: the first request waits a little (so others queue behind it), then answers 429."""
+    """A fake server: the first request waits a little (so others queue behind it), then answers 429.
+
+    Requests that arrive before the 429 is answered are held until it is: however the threads are scheduled on a
+    loaded machine, the ones in flight cannot finish and let the whole queue through before the 429, so some
+    requests always come after it and the check below always has something to judge.
+    """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.received: list[float] = []
         self.answered_429_at: float | None = None
+        self.answered_429 = threading.Event()
 
     def arrive(self) -> bool:
         """Record an arrival; True for the one that gets the 429."""
@@ -117,6 +123,7 @@ class Recorder:
 
     def answered(self) -> httpx.Response:
         self.answered_429_at = time.monotonic()
+        self.answered_429.set()
         return httpx.Response(429, json={"message": "slow down"}, headers={"retry-after": str(RETRY_AFTER)})
 
     def check(self, closed_until: float) -> None:
@@ -137,11 +144,15 @@ def user_json(request: httpx.Request) -> httpx.Response:
 @pytest.mark.parametrize("max_concurrency", [1, 4])
 async def test_after_a_429_no_request_is_sent_until_the_gate_opens(max_concurrency: int) -> None:
     recorder = Recorder()
+    answered_429 = anyio.Event()
 
     async def handler(request: httpx.Request) -> httpx.Response:
         if recorder.arrive():
             await anyio.sleep(0.05)  # the others pile up at the limiter (or are in flight) meanwhile
+            answered_429.set()
             return recorder.answered()
+        with anyio.fail_after(30):
+            await answered_429.wait()
         await anyio.sleep(0.02)
         return user_json(request)
 
@@ -171,6 +182,7 @@ def test_after_a_429_no_request_is_sent_until_the_gate_opens_threads(max_concurr
         if recorder.arrive():
             time.sleep(0.05)
             return recorder.answered()
+        assert recorder.answered_429.wait(30)
         time.sleep(0.02)
         return user_json(request)
 

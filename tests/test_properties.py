@@ -488,6 +488,6 @@ def test_an_actual_status_header_that_is_not_a_status_is_ignored(actual: str) ->
 async def test_a_dot_segment_is_refused_before_anything_is_sent(
     app: AsyncStackServerApp, emulator: Emulator, world: dict[str, str], segment: str
 ) -> None:
-    with pytest.raises(InvalidArgumentError, match="other than '.' and '..'"):
+    with pytest.raises(InvalidArgumentError, match=r"other than '\.' and '\.\.'"):
         await app.teams.revoke_permission(world["team_id"], world["user_id"], segment)
     assert emulator.stats.total == 0

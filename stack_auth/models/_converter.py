@@ -63,14 +63,12 @@ def _exactly(value: Any, kind: type) -> Any:
 
     Numbers are numbers whatever JSON spelled them: ``5.0`` fits an ``int`` field, ``5`` a ``float`` one.
     """
-    number = not isinstance(value, bool) and isinstance(value, (int, float))
-    if kind in (int, float) and number:
-        if kind is float:
-            return float(value)
-        if isinstance(value, int) or value.is_integer():
-            return int(value)
-    elif isinstance(value, kind) and isinstance(value, bool) is (kind is bool):
+    if type(value) is kind:  # the hot path: json.loads makes exact types (and True is not an int here)
         return value
+    if kind is float and type(value) is int:
+        return float(value)
+    if kind is int and type(value) is float and value.is_integer():
+        return int(value)
     raise TypeError(f"expected {_JSON_NAMES[kind]}, got {_json_name(value)}")
 
 
