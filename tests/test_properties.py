@@ -1,7 +1,7 @@
 """Property-based tests of the client (hypothesis), over every model and update method the package has.
 
-- Any JSON answer for a model (extra keys, nulls, wrong types, missing keys) decodes to exactly what it says, or
-  raises :class:`MalformedResponseError`; nothing else.
+- Any JSON answer for a model (extra keys, nulls, wrong types, missing keys), alone or in a list answer, decodes to
+  exactly what it says, or raises :class:`MalformedResponseError`; nothing else.
 - Any status, body and headers decode to JSON or to exactly one typed error: the class the code and status name.
 - Arbitrary strings in queries and path segments reach the emulator unchanged.
 - ``NOT_GIVEN``, None or a value for each argument of each ``update*`` method gives the body Stack expects: the
@@ -37,7 +37,7 @@ from stack_auth._decode import decode
 from stack_auth._exceptions import KNOWN_ERRORS, MalformedResponseError, StackAuthApiError, status_class
 from stack_auth._http import RawResponse
 from stack_auth.errors import InvalidArgumentError
-from stack_auth.models import NOT_GIVEN, NotGiven, structure
+from stack_auth.models import NOT_GIVEN, NotGiven, structure, structure_page
 from stack_auth.models._converter import wire_name
 from stack_auth.testing import Emulator, in_process_app
 
@@ -215,6 +215,40 @@ def test_any_answer_decodes_to_what_it_says_or_raises_malformed(cls: type[Any], 
         return
     got = structure(answer, cls)
     assert same(got, want), (got, want)
+
+
+def list_json(cls: type[Any]) -> st.SearchStrategy[Any]:
+    """A list answer for ``cls``: items (fitting or not), a pagination object (or not), or any JSON at all."""
+    cursor = st.fixed_dictionaries({}, optional={"next_cursor": st.none() | st.text(max_size=8) | JSON})
+    envelope = st.fixed_dictionaries(
+        {}, optional={"items": st.lists(model_json(cls) | JSON, max_size=3) | JSON, "pagination": cursor | JSON}
+    )
+    return envelope | JSON
+
+
+@pytest.mark.parametrize("cls", decodable_models(), ids=lambda c: c.__name__)
+@settings(max_examples=40)
+@given(data=st.data())
+def test_any_list_answer_decodes_to_its_items_or_raises_malformed(cls: type[Any], data: st.DataObject) -> None:
+    answer = data.draw(list_json(cls), label="answer")
+    try:
+        if not isinstance(answer, dict) or not isinstance(answer.get("items"), list):
+            raise Unfit("not a list answer")
+        want = [expected(cls, item) for item in answer["items"]]
+        pagination = answer.get("pagination") or {}
+        if not isinstance(pagination, dict) or not isinstance(pagination.get("next_cursor"), str | None):
+            raise Unfit("no readable cursor")
+    except Unknown:
+        with contextlib.suppress(MalformedResponseError):
+            structure_page(answer, cls)
+        return
+    except Unfit:
+        with pytest.raises(MalformedResponseError):
+            structure_page(answer, cls)
+        return
+    page = structure_page(answer, cls)
+    assert len(page.items) == len(want) and all(same(a, b) for a, b in zip(page.items, want, strict=True))
+    assert page.next_cursor == pagination.get("next_cursor")
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 Every model keeps the answer's unknown keys in ``extra``; ``*_millis`` timestamps are aware UTC datetimes.
 """
 
-from stack_auth.models._converter import structure
+from stack_auth.models._converter import structure, structure_items, structure_page
 from stack_auth.models._types import (
     NOT_GIVEN,
     ClientUser,
@@ -31,4 +31,6 @@ __all__ = [
     "TeamMembership",
     "TeamPermission",
     "structure",
+    "structure_items",
+    "structure_page",
 ]

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
 
 import attrs
 
+from stack_auth.models._types import Page
+
 if TYPE_CHECKING:
     import cattrs
 
@@ -146,6 +148,31 @@ def structure(data: Any, cls: type[T]) -> T:
         return converter.structure(data, cls)
     except _decode_errors as exc:
         raise _malformed(exc, cls) from None
+
+
+def structure_items(data: Any, cls: type[T]) -> list[T]:
+    """The models of a list answer (``{"items": [...]}``); :class:`~stack_auth.errors.MalformedResponseError` if the
+    answer is not one or an item does not fit ``cls``: ``teams = structure_items(data, Team)``."""
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise _not_a_list(cls, "no items array")
+    return [structure(item, cls) for item in items]
+
+
+def structure_page(data: Any, cls: type[T]) -> Page[T]:
+    """One page of a paginated list answer (``{"items": [...], "pagination": {"next_cursor": ...}}``)."""
+    items = tuple(structure_items(data, cls))
+    pagination = data.get("pagination") or {}
+    cursor = pagination.get("next_cursor") if isinstance(pagination, dict) else None
+    if not isinstance(pagination, dict) or not isinstance(cursor, (str, type(None))):
+        raise _not_a_list(cls, "pagination.next_cursor is not a string or null")
+    return Page(items=items, next_cursor=cursor)
+
+
+def _not_a_list(cls: type[Any], why: str) -> Exception:
+    from stack_auth._exceptions import MalformedResponseError
+
+    return MalformedResponseError(f"the answer is not a list of {cls.__name__}: {why}", status=200)
 
 
 def _malformed(exc: BaseException, cls: type[Any]) -> Exception:

@@ -16,7 +16,7 @@ from stack_auth._known_errors import (
     UserNotFound,
 )
 from stack_auth._validate import given, uuid_arg
-from stack_auth.models import NOT_GIVEN, ClientUser, NotGiven, SessionInfo, Team, structure
+from stack_auth.models import NOT_GIVEN, ClientUser, NotGiven, SessionInfo, Team, structure, structure_items
 from stack_auth.tokens import TokensInput
 
 UserT = TypeVar("UserT", bound=ClientUser)
@@ -91,13 +91,13 @@ class AsyncCurrentUser(Generic[UserT]):
         """The teams the user is a member of."""
         store = self._session.store(tokens)
         data = await self._session.request("GET", "/teams", store=store, params={"user_id": "me"})
-        return [structure(item, Team) for item in data["items"]]
+        return structure_items(data, Team)
 
     async def list_sessions(self, *, tokens: TokensInput | None = None) -> builtins.list[SessionInfo]:
         """The user's active sessions; ``is_current_session`` marks the one of these tokens."""
         store = self._session.store(tokens)
         data = await self._session.request("GET", "/auth/sessions", store=store, params={"user_id": "me"})
-        return [structure(item, SessionInfo) for item in data["items"]]
+        return structure_items(data, SessionInfo)
 
     async def sign_out(self, *, tokens: TokensInput | None = None) -> None:
         """End the session (``DELETE /auth/sessions/current``: its refresh token stops working) and clear the store.

@@ -8,7 +8,7 @@ from typing import Any
 from stack_auth._async._transport import AsyncTransport
 from stack_auth._exceptions import NotFoundError
 from stack_auth._validate import given, path_segment, uuid_arg
-from stack_auth.models import NOT_GIVEN, NotGiven, Team, TeamMembership, TeamPermission, structure
+from stack_auth.models import NOT_GIVEN, NotGiven, Team, TeamMembership, TeamPermission, structure, structure_items
 
 
 class AsyncTeams:
@@ -59,7 +59,7 @@ class AsyncTeams:
         """
         params = {"user_id": None if user_id is None else uuid_arg(user_id, "user_id")}
         data = await self._transport.request("GET", "/teams", params=params)
-        return [structure(item, Team) for item in data["items"]]
+        return structure_items(data, Team)
 
     async def update(
         self,
@@ -121,7 +121,7 @@ class AsyncTeams:
             "recursive": recursive,
         }
         data = await self._transport.request("GET", "/team-permissions", params=params)
-        return [structure(item, TeamPermission) for item in data["items"]]
+        return structure_items(data, TeamPermission)
 
 
 def _permission_path(team_id: str, user_id: str, permission_id: str) -> str:

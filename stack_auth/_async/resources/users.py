@@ -9,7 +9,7 @@ from stack_auth._async._transport import AsyncTransport
 from stack_auth._config import DEFAULT_PAGE_SIZE
 from stack_auth._exceptions import NotFoundError
 from stack_auth._validate import given, page_size, uuid_arg
-from stack_auth.models import NOT_GIVEN, NotGiven, Page, ServerUser, structure
+from stack_auth.models import NOT_GIVEN, NotGiven, Page, ServerUser, structure, structure_page
 
 
 class AsyncUsers:
@@ -97,7 +97,7 @@ class AsyncUsers:
 
         async def fetch(page_cursor: str | None) -> Page[ServerUser]:
             data = await self._transport.request("GET", "/users", params={**params, "cursor": page_cursor})
-            return _users_page(data)
+            return structure_page(data, ServerUser)
 
         return AsyncPager(fetch, cursor)
 
@@ -116,7 +116,7 @@ class AsyncUsers:
         """One page of users; pass the previous page's ``next_cursor`` as ``cursor`` for the next one."""
         params = _list_params(query, order_by, desc, team_id, include_anonymous, include_restricted, limit)
         data = await self._transport.request("GET", "/users", params={**params, "cursor": cursor})
-        return _users_page(data)
+        return structure_page(data, ServerUser)
 
     async def update(
         self,
@@ -193,9 +193,3 @@ def _list_params(
         "include_restricted": include_restricted,
         "limit": page_size(limit),
     }
-
-
-def _users_page(data: Any) -> Page[ServerUser]:
-    pagination = data.get("pagination") or {}
-    items = tuple(structure(item, ServerUser) for item in data["items"])
-    return Page(items=items, next_cursor=pagination.get("next_cursor"))

@@ -9,7 +9,7 @@ from datetime import timedelta
 from stack_auth._sync._transport import Transport
 from stack_auth._config import MAX_SESSION_EXPIRES_IN_MILLIS
 from stack_auth._validate import millis, uuid_arg
-from stack_auth.models import SessionInfo, SessionTokens, structure
+from stack_auth.models import SessionInfo, SessionTokens, structure, structure_items
 
 
 class Sessions:
@@ -35,7 +35,7 @@ class Sessions:
         """The user's active sessions."""
         params = {"user_id": uuid_arg(user_id, "user_id")}
         data = self._transport.request("GET", "/auth/sessions", params=params)
-        return [structure(item, SessionInfo) for item in data["items"]]
+        return structure_items(data, SessionInfo)
 
     def revoke(self, session_id: str, *, user_id: str) -> None:
         """Revoke one of the user's sessions; its refresh token stops working at once."""

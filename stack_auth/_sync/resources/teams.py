@@ -9,7 +9,7 @@ from typing import Any
 from stack_auth._sync._transport import Transport
 from stack_auth._exceptions import NotFoundError
 from stack_auth._validate import given, path_segment, uuid_arg
-from stack_auth.models import NOT_GIVEN, NotGiven, Team, TeamMembership, TeamPermission, structure
+from stack_auth.models import NOT_GIVEN, NotGiven, Team, TeamMembership, TeamPermission, structure, structure_items
 
 
 class Teams:
@@ -60,7 +60,7 @@ class Teams:
         """
         params = {"user_id": None if user_id is None else uuid_arg(user_id, "user_id")}
         data = self._transport.request("GET", "/teams", params=params)
-        return [structure(item, Team) for item in data["items"]]
+        return structure_items(data, Team)
 
     def update(
         self,
@@ -122,7 +122,7 @@ class Teams:
             "recursive": recursive,
         }
         data = self._transport.request("GET", "/team-permissions", params=params)
-        return [structure(item, TeamPermission) for item in data["items"]]
+        return structure_items(data, TeamPermission)
 
 
 def _permission_path(team_id: str, user_id: str, permission_id: str) -> str:

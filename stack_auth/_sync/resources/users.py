@@ -10,7 +10,7 @@ from stack_auth._sync._transport import Transport
 from stack_auth._config import DEFAULT_PAGE_SIZE
 from stack_auth._exceptions import NotFoundError
 from stack_auth._validate import given, page_size, uuid_arg
-from stack_auth.models import NOT_GIVEN, NotGiven, Page, ServerUser, structure
+from stack_auth.models import NOT_GIVEN, NotGiven, Page, ServerUser, structure, structure_page
 
 
 class Users:
@@ -98,7 +98,7 @@ class Users:
 
         def fetch(page_cursor: str | None) -> Page[ServerUser]:
             data = self._transport.request("GET", "/users", params={**params, "cursor": page_cursor})
-            return _users_page(data)
+            return structure_page(data, ServerUser)
 
         return Pager(fetch, cursor)
 
@@ -117,7 +117,7 @@ class Users:
         """One page of users; pass the previous page's ``next_cursor`` as ``cursor`` for the next one."""
         params = _list_params(query, order_by, desc, team_id, include_anonymous, include_restricted, limit)
         data = self._transport.request("GET", "/users", params={**params, "cursor": cursor})
-        return _users_page(data)
+        return structure_page(data, ServerUser)
 
     def update(
         self,
@@ -194,9 +194,3 @@ def _list_params(
         "include_restricted": include_restricted,
         "limit": page_size(limit),
     }
-
-
-def _users_page(data: Any) -> Page[ServerUser]:
-    pagination = data.get("pagination") or {}
-    items = tuple(structure(item, ServerUser) for item in data["items"])
-    return Page(items=items, next_cursor=pagination.get("next_cursor"))
