@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import httpx
 import pytest
 
 from stack_auth.testing import Emulator
@@ -17,38 +14,30 @@ except ImportError:
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def emu() -> Emulator:
-    return Emulator(seed=5)
-
-
-@pytest.fixture
-async def client(emu: Emulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(emu) as c:
-        yield c
-
-
-async def test_a_limit_written_with_a_fraction_of_zero_pages_like_the_integer(
-    emu: Emulator, client: httpx.AsyncClient
-) -> None:
+async def test_a_limit_written_with_a_fraction_of_zero_pages_like_the_integer(emulator: Emulator) -> None:
     """``limit=2.0`` passed validation (yup casts it to 2) and then crashed the handler: a 500."""
+    emu = emulator
     for name in ("a", "b", "c"):
         emu.create_user(primary_email=f"{name}@example.com")
-    r = await client.get("/api/v1/users", params={"limit": "2.0"}, headers=emu.headers())
+    async with client_for(emu) as client:
+        r = await client.get("/api/v1/users", params={"limit": "2.0"}, headers=emu.headers())
     assert r.status_code == 200, r.text
     page = r.json()
     assert [u["primary_email"] for u in page["items"]] == ["a@example.com", "b@example.com"]
     assert page["pagination"]["next_cursor"] == emu.users()[2]["id"]
 
 
-async def test_an_encoded_slash_stays_inside_its_path_parameter(emu: Emulator, client: httpx.AsyncClient) -> None:
+async def test_an_encoded_slash_stays_inside_its_path_parameter(emulator: Emulator) -> None:
     """``a%2Fb`` is one segment (Next.js decodes each parameter on its own): the route runs and judges the id.
 
     The emulator used to route the decoded path, where ``a/b`` is two segments: a 404 Stack never gives.
     """
+    emu = emulator
     user = emu.create_user(primary_email="p@example.com")
     team = emu.create_team("T", creator_user_id=user["id"])
-    r = await client.post(f"/api/v1/team-permissions/{team['id']}/{user['id']}/a%2Fb", json={}, headers=emu.headers())
+    path = f"/api/v1/team-permissions/{team['id']}/{user['id']}/a%2Fb"
+    async with client_for(emu) as client:
+        r = await client.post(path, json={}, headers=emu.headers())
     assert (r.status_code, r.headers["x-stack-known-error"]) == (400, "SCHEMA_ERROR")
     assert "params.permission_id must match" in r.json()["error"]
     seen = emu.stats.history[-1]
