@@ -7,6 +7,8 @@ emulator must give the same status, headers, keys, types and nulls (ids and time
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 import jwt
@@ -118,6 +120,22 @@ async def _exercise_every_route(emu: Emulator, c: httpx.AsyncClient) -> None:
     await c.delete(f"/api/v1/users/{other['id']}", headers=server)
 
 
+async def _walk_permissions(emu: Emulator, c: httpx.AsyncClient) -> None:
+    """Project permissions: grant, list (server and client), revoke."""
+    server = emu.headers("server")
+    emu.define_permissions(project={"admin": [], "owner": ["admin"]})
+    user = emu.create_user(display_name="Permitted")["id"]
+    await c.post(f"/api/v1/project-permissions/{user}/owner", json={}, headers=server)
+    await c.get("/api/v1/project-permissions", params={"user_id": user, "recursive": "true"}, headers=server)
+    client = emu.headers("client", access_token=emu.create_session(user)["access_token"])
+    await c.get("/api/v1/project-permissions", params={"user_id": "me"}, headers=client)
+    await c.delete(f"/api/v1/project-permissions/{user}/owner", headers=server)
+
+
+#: Successful calls to the routes of each area added since ``_exercise_every_route`` (one function per area).
+AREA_WALKS: list[Callable[[Emulator, httpx.AsyncClient], Awaitable[None]]] = [_walk_permissions]
+
+
 async def test_every_answer_matches_the_openapi_response_schemas() -> None:
     folder = spec_dir()
     docs = {
@@ -128,6 +146,8 @@ async def test_every_answer_matches_the_openapi_response_schemas() -> None:
     recorder = Recorder()
     async with client_for(emu, recorder) as c:
         await _exercise_every_route(emu, c)
+        for walk in AREA_WALKS:
+            await walk(emu, c)
     checked: set[tuple[str, str, str]] = set()
     problems: list[str] = []
     for rec in recorder.records:
@@ -257,6 +277,35 @@ async def _sample_calls(emu: Emulator, c: httpx.AsyncClient) -> dict[str, httpx.
     return out
 
 
+def _sample_differences(
+    name: str, answer: httpx.Response, sample: dict[str, Any], ids: dict[str, str] | None = None
+) -> list[str]:
+    """How an emulator answer differs from a real one: status, headers, shape, and error texts and details.
+
+    ``ids`` maps the emulator's ids to the real run's, so that error texts naming them can be compared.
+    """
+    if answer.status_code != sample["status"]:
+        return [f"{name}: status {answer.status_code}, real {sample['status']}: {answer.text[:300]}"]
+    problems = [
+        f"{name}: header {header}={answer.headers.get(header)!r}, real {value!r}"
+        for header, value in sample["headers"].items()
+        if answer.headers.get(header) != value
+    ]
+    text = answer.text
+    for ours, theirs in (ids or {}).items():
+        text = text.replace(ours, theirs)
+    if isinstance(sample["body"], str):  # a plain-text refusal
+        return problems + ([] if text == sample["body"] else [f"{name}: text {text!r}, real {sample['body']!r}"])
+    body = json.loads(text)
+    problems += [f"{name}: {d}" for d in shape_differences(body, sample["body"])]
+    if "code" in sample["body"]:
+        if body.get("error") != sample["body"]["error"]:
+            problems.append(f"{name}: error {body.get('error')!r}, real {sample['body']['error']!r}")
+        if body.get("details") != sample["body"].get("details"):
+            problems.append(f"{name}: details {body.get('details')!r}, real {sample['body'].get('details')!r}")
+    return problems
+
+
 async def test_answers_match_the_real_samples() -> None:
     real = samples()
     emu = Emulator(seed=1, base_url="http://127.0.0.1:8102")
@@ -267,20 +316,7 @@ async def test_answers_match_the_real_samples() -> None:
         if "status" not in sample:
             continue
         assert name in answers, f"no emulator call for sample {name!r}"
-        answer = answers[name]
-        if answer.status_code != sample["status"]:
-            problems.append(f"{name}: status {answer.status_code}, real {sample['status']}: {answer.text[:300]}")
-            continue
-        for header, value in sample["headers"].items():
-            if answer.headers.get(header) != value:
-                problems.append(f"{name}: header {header}={answer.headers.get(header)!r}, real {value!r}")
-        body = answer.json()
-        problems += [f"{name}: {d}" for d in shape_differences(body, sample["body"])]
-        if "code" in sample["body"]:
-            if body.get("error") != sample["body"]["error"]:
-                problems.append(f"{name}: error {body.get('error')!r}, real {sample['body']['error']!r}")
-            if body.get("details") != sample["body"].get("details"):
-                problems.append(f"{name}: details {body.get('details')!r}, real {sample['body'].get('details')!r}")
+        problems += _sample_differences(name, answers[name], sample)
     assert not problems, "\n".join(problems)
 
     decoded = real["access token (decoded, not verified)"]
@@ -291,3 +327,142 @@ async def test_answers_match_the_real_samples() -> None:
     assert not shape_differences(payload, decoded["payload"])
     assert payload["iss"] == decoded["payload"]["iss"]
     assert payload["aud"] == decoded["payload"]["aud"]
+
+
+# --- wave 2: samples-wave2.json -------------------------------------------------------------------------------------
+#
+# One function per area reproduces the calls behind that area's samples on a fresh emulator and returns the answers
+# by sample name, plus the emulator's ids mapped to the real run's (error texts and details name them).
+
+WaveCalls = Callable[[], Awaitable[tuple[dict[str, httpx.Response], dict[str, str]]]]
+
+W2_CREATOR = "746ad539-fd0d-42cc-95b2-6282e84170c6"
+W2_MEMBER = "4d152eaf-d9cc-4b34-aca8-0b412507c5f8"
+W2_OUTSIDER = "50cdd797-82af-41fe-bab8-06ae2be23b0e"
+W2_TEAM = "090ae400-6a90-45e6-9c0c-6489163047d5"
+W2_MISSING = "d26c85f6-6b54-4f4c-bd4f-82eb27725631"
+
+
+def _wave2_emulator() -> Emulator:
+    """An emulator set up as the wave-2 capture set up project ``internal`` (its seeded team permissions too)."""
+    return Emulator(
+        seed=2,
+        base_url="http://127.0.0.1:8102",
+        seeded_permissions=True,
+        team_permissions={"read_secrets": [], "manage_secrets": ["read_secrets"]},
+        project_permissions={"admin": []},
+    )
+
+
+async def _wave2_permissions() -> tuple[dict[str, httpx.Response], dict[str, str]]:
+    emu = _wave2_emulator()
+    server = emu.headers("server")
+    out: dict[str, httpx.Response] = {}
+    async with client_for(emu) as c:
+        creator, member, outsider = (
+            emu.create_user(primary_email=f"{n}@example.com", primary_email_auth_enabled=True)["id"]
+            for n in ("creator", "member", "outsider")
+        )
+        team = emu.create_team("Wave 2", creator_user_id=creator)["id"]
+        emu.add_team_member(team, member)
+        as_creator = emu.headers("client", access_token=emu.create_session(creator)["access_token"])
+        as_member = emu.headers("client", access_token=emu.create_session(member)["access_token"])
+        pp = "/api/v1/project-permissions"
+        out["project-permissions.list by user, none yet (server)"] = await c.get(
+            pp, params={"user_id": creator}, headers=server
+        )
+        out["project-permissions.grant (server)"] = await c.post(f"{pp}/{creator}/admin", json={}, headers=server)
+        out["project-permissions.grant again (server)"] = await c.post(f"{pp}/{creator}/admin", json={}, headers=server)
+        for name, extra in (
+            ("project-permissions.list by user (server)", {}),
+            ("project-permissions.list by user and permission_id (server)", {"permission_id": "admin"}),
+            ("project-permissions.list by user, recursive (server)", {"recursive": "true"}),
+            ("project-permissions.list unknown permission_id filter (server)", {"permission_id": "no_such_permission"}),
+        ):
+            out[name] = await c.get(pp, params={"user_id": creator, **extra}, headers=server)
+        out["project-permissions.list me (client)"] = await c.get(pp, params={"user_id": "me"}, headers=as_creator)
+        out["error: project-permissions.list other user (client)"] = await c.get(
+            pp, params={"user_id": member}, headers=as_creator
+        )
+        out["error: project-permissions.list without user (client)"] = await c.get(
+            pp, params={"user_id": "me"}, headers=emu.headers("client")
+        )
+        out["error: project-permissions.grant unknown permission"] = await c.post(
+            f"{pp}/{creator}/no_such_permission", json={}, headers=server
+        )
+        out["error: project-permissions.grant team-scoped permission"] = await c.post(
+            f"{pp}/{creator}/read_secrets", json={}, headers=server
+        )
+        out["error: project-permissions.grant missing user"] = await c.post(
+            f"{pp}/{W2_MISSING}/admin", json={}, headers=server
+        )
+        out["error: project-permissions.grant (client)"] = await c.post(
+            f"{pp}/{creator}/admin", json={}, headers=as_creator
+        )
+        out["project-permissions.revoke (server)"] = await c.delete(f"{pp}/{creator}/admin", headers=server)
+        out["error: project-permissions.revoke not granted"] = await c.delete(f"{pp}/{creator}/admin", headers=server)
+
+        tp = "/api/v1/team-permissions"
+        for who, uid in (("team creator", creator), ("plain member", member)):
+            out[f"team-permissions.list {who}, direct (server)"] = await c.get(
+                tp, params={"team_id": team, "user_id": uid}, headers=server
+            )
+            out[f"team-permissions.list {who}, recursive (server)"] = await c.get(
+                tp, params={"team_id": team, "user_id": uid, "recursive": "true"}, headers=server
+            )
+        grant = f"{tp}/{team}/{member}"
+        out["team-permissions.grant custom (server)"] = await c.post(f"{grant}/manage_secrets", json={}, headers=server)
+        out["team-permissions.grant custom again (server)"] = await c.post(
+            f"{grant}/manage_secrets", json={}, headers=server
+        )
+        out["team-permissions.grant system permission (server)"] = await c.post(
+            f"{grant}/$invite_members", json={}, headers=server
+        )
+        contained = {"team_id": team, "user_id": member, "permission_id": "read_secrets"}
+        out["team-permissions.list contained permission, direct (server)"] = await c.get(
+            tp, params=contained, headers=server
+        )
+        out["team-permissions.list contained permission, recursive (server)"] = await c.get(
+            tp, params={**contained, "recursive": "true"}, headers=server
+        )
+        out["team-permissions.list whole team (server)"] = await c.get(tp, params={"team_id": team}, headers=server)
+        out["team-permissions.list me, recursive (client)"] = await c.get(
+            tp, params={"team_id": team, "user_id": "me", "recursive": "true"}, headers=as_member
+        )
+        out["error: team-permissions.list other user (client)"] = await c.get(
+            tp, params={"team_id": team, "user_id": creator}, headers=as_member
+        )
+        out["error: team-permissions.grant unknown permission"] = await c.post(
+            f"{grant}/no_such_permission", json={}, headers=server
+        )
+        out["error: team-permissions.grant project-scoped permission"] = await c.post(
+            f"{grant}/admin", json={}, headers=server
+        )
+        out["error: team-permissions.grant user not in team"] = await c.post(
+            f"{tp}/{team}/{outsider}/read_secrets", json={}, headers=server
+        )
+        out["error: team-permissions.grant missing team"] = await c.post(
+            f"{tp}/{W2_MISSING}/{member}/read_secrets", json={}, headers=server
+        )
+        out["team-permissions.revoke (server)"] = await c.delete(f"{grant}/manage_secrets", headers=server)
+        out["error: team-permissions.revoke not granted"] = await c.delete(f"{grant}/manage_secrets", headers=server)
+    ids = {creator: W2_CREATOR, member: W2_MEMBER, outsider: W2_OUTSIDER, team: W2_TEAM}
+    return out, ids
+
+
+#: Each area's calls and the sample-name prefixes it owns (every sample under them must be reproduced).
+WAVE2_AREAS: list[tuple[WaveCalls, tuple[str, ...]]] = [
+    (_wave2_permissions, ("project-permissions.", "team-permissions.")),
+]
+
+
+async def test_answers_match_the_real_wave2_samples() -> None:
+    real = samples("samples-wave2.json")
+    problems: list[str] = []
+    for calls, prefixes in WAVE2_AREAS:
+        answers, ids = await calls()
+        owned = {n for n in real if n.removeprefix("error: ").startswith(prefixes)}
+        assert owned <= set(answers), f"no emulator call for samples {sorted(owned - set(answers))}"
+        for name, answer in answers.items():
+            problems += _sample_differences(name, answer, real[name], ids)
+    assert not problems, "\n".join(problems)

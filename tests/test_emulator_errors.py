@@ -266,6 +266,12 @@ async def permission_not_found(emu: Emulator, c: httpx.AsyncClient) -> httpx.Res
     )
 
 
+async def wrong_permission_scope(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    user = await new_user(c, emu, display_name="A")
+    emu.define_permissions(team={"read_secrets": []})
+    return await c.post(f"/api/v1/project-permissions/{user['id']}/read_secrets", json={}, headers=emu.headers())
+
+
 async def team_permission_required(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
     _, headers, team_id = await _member_with_token(emu, c)
     return await c.delete(f"/api/v1/teams/{team_id}", headers=headers)
@@ -316,6 +322,7 @@ SCENARIOS: dict[str, tuple[Scenario, int]] = {
     "TEAM_MEMBERSHIP_NOT_FOUND": (team_membership_not_found, 404),
     "TEAM_MEMBERSHIP_ALREADY_EXISTS": (team_membership_already_exists, 409),
     "PERMISSION_NOT_FOUND": (permission_not_found, 404),
+    "WRONG_PERMISSION_SCOPE": (wrong_permission_scope, 404),
     "TEAM_PERMISSION_REQUIRED": (team_permission_required, 401),
     "TEAM_PERMISSION_NOT_FOUND": (team_permission_not_found, 401),
 }

@@ -17,6 +17,7 @@ from stack_auth.models._types import (
     TeamMembership,
     TeamPermission,
 )
+from stack_auth.models.permissions import ProjectPermission
 
 __all__ = [
     "NOT_GIVEN",
@@ -24,6 +25,7 @@ __all__ = [
     "NotGiven",
     "OAuthProvider",
     "Page",
+    "ProjectPermission",
     "ServerUser",
     "SessionInfo",
     "SessionTokens",

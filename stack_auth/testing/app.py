@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 import anyio
 
-from stack_auth.testing import known, sessions_api, teams_api, users_api
+from stack_auth.testing import known, permissions_api, sessions_api, teams_api, users_api
 from stack_auth.testing.auth import parse_auth
 from stack_auth.testing.context import ApiRequest, Ctx, Services
 from stack_auth.testing.defaults import API_PREFIX
@@ -90,7 +90,14 @@ class Router:
         return path in self._static_paths or any(p.match(path) for p in self._patterns)
 
 
-ROUTER = Router([*users_api.ROUTES, *teams_api.ROUTES, *sessions_api.ROUTES])
+ROUTER = Router(
+    [
+        *users_api.ROUTES,
+        *teams_api.ROUTES,
+        *sessions_api.ROUTES,
+        *permissions_api.ROUTES,
+    ]
+)
 
 
 def parse_body(method: str, headers: dict[str, str], raw: bytes) -> Any:
@@ -175,7 +182,16 @@ class ApiApp:
         if plan is not None and plan.after is not None:
             await self._fault(send, plan.after, response, method, template, path, labels, handled=True)
             return
-        self.stats.record(method, template, path, response.status, handled=True, faults=labels)
+        self.stats.record(
+            method,
+            template,
+            path,
+            response.status,
+            handled=True,
+            faults=labels,
+            query_string=scope.get("query_string", b""),
+            raw_body=raw,
+        )
         await send_response(send, response)
 
     async def _respond(
