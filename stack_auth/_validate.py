@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from stack_auth._exceptions import InvalidArgumentError
 
@@ -25,6 +25,15 @@ def text_arg(value: object, name: str) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
     return value
+
+
+def url_arg(value: object, name: str) -> str:
+    """``value`` if it is an absolute http(s) URL (Stack puts codes in links to it), else an error naming it."""
+    if isinstance(value, str):
+        parts = urlsplit(value)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            return value
+    raise InvalidArgumentError(f"{name} must be an absolute http:// or https:// URL, got {value!r}")
 
 
 def path_segment(value: object, name: str) -> str:

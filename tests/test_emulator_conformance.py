@@ -132,8 +132,29 @@ async def _walk_permissions(emu: Emulator, c: httpx.AsyncClient) -> None:
     await c.delete(f"/api/v1/project-permissions/{user}/owner", headers=server)
 
 
+async def _walk_contact_channels(emu: Emulator, c: httpx.AsyncClient) -> None:
+    """Contact channels: create, list, get, update, send a code, check and use it, delete."""
+    server = emu.headers("server")
+    user = emu.create_user(primary_email="walk-cc@example.com")["id"]
+    client = emu.headers("client", access_token=emu.create_session(user)["access_token"])
+    body = {"user_id": user, "type": "email", "value": "walk-cc2@example.com", "used_for_auth": False}
+    channel = (await c.post("/api/v1/contact-channels", json=body, headers=server)).json()["id"]
+    await c.get("/api/v1/contact-channels", params={"user_id": "me"}, headers=client)
+    one = f"/api/v1/contact-channels/{user}/{channel}"
+    await c.get(one, headers=server)
+    await c.patch(one, json={"is_primary": True}, headers=server)
+    await c.post(f"{one}/send-verification-code", json={"callback_url": "http://localhost:3000/v"}, headers=server)
+    code = emu.last_code("walk-cc2@example.com")
+    await c.post("/api/v1/contact-channels/verify/check-code", json={"code": code}, headers=client)
+    await c.post("/api/v1/contact-channels/verify", json={"code": code}, headers=client)
+    await c.delete(one, headers=server)
+
+
 #: Successful calls to the routes of each area added since ``_exercise_every_route`` (one function per area).
-AREA_WALKS: list[Callable[[Emulator, httpx.AsyncClient], Awaitable[None]]] = [_walk_permissions]
+AREA_WALKS: list[Callable[[Emulator, httpx.AsyncClient], Awaitable[None]]] = [
+    _walk_permissions,
+    _walk_contact_channels,
+]
 
 
 async def test_every_answer_matches_the_openapi_response_schemas() -> None:
@@ -341,6 +362,8 @@ W2_MEMBER = "4d152eaf-d9cc-4b34-aca8-0b412507c5f8"
 W2_OUTSIDER = "50cdd797-82af-41fe-bab8-06ae2be23b0e"
 W2_TEAM = "090ae400-6a90-45e6-9c0c-6489163047d5"
 W2_MISSING = "d26c85f6-6b54-4f4c-bd4f-82eb27725631"
+W2_CHANNEL = "379b8e23-99a0-427f-bb14-fd298a8baead"
+W2_BOB_CHANNEL = "25a2a2c8-5eab-4878-956d-d16af00c887e"
 
 
 def _wave2_emulator() -> Emulator:
@@ -450,9 +473,109 @@ async def _wave2_permissions() -> tuple[dict[str, httpx.Response], dict[str, str
     return out, ids
 
 
+async def _wave2_contact_channels() -> tuple[dict[str, httpx.Response], dict[str, str]]:
+    emu = _wave2_emulator()
+    server = emu.headers("server")
+    out: dict[str, httpx.Response] = {}
+    cc = "/api/v1/contact-channels"
+    verify_url = "http://localhost:3000/handler/email-verification"
+    alice_email = "alice-150221-60ee@example.com"
+    async with client_for(emu) as c:
+        alice = emu.create_user(primary_email=alice_email, primary_email_verified=True, primary_email_auth_enabled=True)
+        bob = emu.create_user(primary_email="bob-150221-60ee@example.com", primary_email_auth_enabled=True)
+        as_alice = emu.headers("client", access_token=emu.create_session(alice["id"])["access_token"])
+        as_bob = emu.headers("client", access_token=emu.create_session(bob["id"])["access_token"])
+        work = {"type": "email", "value": "alice-work-150221-60ee@example.com", "used_for_auth": False}
+        out["contact-channels.create (server)"] = r = await c.post(
+            cc, json={"user_id": alice["id"], **work, "is_verified": False}, headers=server
+        )
+        channel = r.json()["id"]
+        out["contact-channels.create me (client)"] = r = await c.post(
+            cc,
+            json={
+                "user_id": "me",
+                "type": "email",
+                "value": "bob-work-150221-60ee@example.com",
+                "used_for_auth": False,
+            },
+            headers=as_bob,
+        )
+        bob_channel = r.json()["id"]
+        out["contact-channels.list by user (server)"] = await c.get(cc, params={"user_id": alice["id"]}, headers=server)
+        out["contact-channels.list me (client)"] = await c.get(cc, params={"user_id": "me"}, headers=as_alice)
+        one = f"{cc}/{alice['id']}/{channel}"
+        out["contact-channels.get (server)"] = await c.get(one, headers=server)
+        callback = {"callback_url": verify_url}
+        out["contact-channels.send-verification-code (server)"] = await c.post(
+            f"{one}/send-verification-code", json=callback, headers=server
+        )
+        out["contact-channels.send-verification-code me (client)"] = await c.post(
+            f"{cc}/me/{channel}/send-verification-code", json=callback, headers=as_alice
+        )
+        out["error: contact-channels.send-verification-code untrusted callback_url"] = await c.post(
+            f"{one}/send-verification-code",
+            json={"callback_url": "https://evil.example.org/handler/email-verification"},
+            headers=server,
+        )
+        client = emu.headers("client")
+        out["error: contact-channels.verify bad code (client)"] = await c.post(
+            f"{cc}/verify", json={"code": "zz011346b784504f3f8386ac89ffb06418500fc9b3422"}, headers=client
+        )
+        out["error: contact-channels.verify/check-code bad code (client)"] = await c.post(
+            f"{cc}/verify/check-code", json={"code": "zz11e26e55c3c143ea95d427d70b611cb05f2ee1875e6"}, headers=client
+        )
+        out["error: contact-channels.verify code of wrong length (client)"] = await c.post(
+            f"{cc}/verify", json={"code": "abc123"}, headers=client
+        )
+        out["contact-channels.update value (server)"] = await c.patch(
+            one, json={"value": "alice-work2-150221-60ee@example.com"}, headers=server
+        )
+        out["contact-channels.update me, used_for_auth (client)"] = await c.patch(
+            f"{cc}/me/{channel}", json={"used_for_auth": True}, headers=as_alice
+        )
+        out["error: contact-channels.update is_verified (client)"] = await c.patch(
+            f"{cc}/me/{channel}", json={"is_verified": True}, headers=as_alice
+        )
+        out["contact-channels.update is_verified (server)"] = await c.patch(
+            one, json={"is_verified": True}, headers=server
+        )
+        out["error: contact-channels.send-verification-code already verified"] = await c.post(
+            f"{one}/send-verification-code", json=callback, headers=server
+        )
+        out["error: contact-channels.create used_for_auth email of another user"] = await c.post(
+            cc,
+            json={"user_id": bob["id"], "type": "email", "value": alice_email, "used_for_auth": True},
+            headers=server,
+        )
+        out["error: contact-channels.create same channel twice"] = await c.post(
+            cc,
+            json={"user_id": alice["id"], "type": "email", "value": alice_email, "used_for_auth": False},
+            headers=server,
+        )
+        out["error: contact-channels.create bad type"] = await c.post(
+            cc,
+            json={"user_id": alice["id"], "type": "phone", "value": "+15555550100", "used_for_auth": False},
+            headers=server,
+        )
+        out["error: contact-channels.create for another user (client)"] = await c.post(
+            cc,
+            json={"user_id": bob["id"], "type": "email", "value": "x-150221-60ee@example.com", "used_for_auth": False},
+            headers=as_alice,
+        )
+        out["error: contact-channels.get missing"] = await c.get(f"{cc}/{alice['id']}/{W2_MISSING}", headers=server)
+        out["error: contact-channels.get of another user's channel id"] = await c.get(
+            f"{cc}/{bob['id']}/{channel}", headers=server
+        )
+        out["contact-channels.delete (server)"] = await c.delete(one, headers=server)
+        out["error: contact-channels.delete again"] = await c.delete(one, headers=server)
+    ids = {alice["id"]: W2_CREATOR, bob["id"]: W2_MEMBER, channel: W2_CHANNEL, bob_channel: W2_BOB_CHANNEL}
+    return out, ids
+
+
 #: Each area's calls and the sample-name prefixes it owns (every sample under them must be reproduced).
 WAVE2_AREAS: list[tuple[WaveCalls, tuple[str, ...]]] = [
     (_wave2_permissions, ("project-permissions.", "team-permissions.")),
+    (_wave2_contact_channels, ("contact-channels.",)),
 ]
 
 

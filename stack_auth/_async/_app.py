@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import httpx
 
 from stack_auth._async._transport import AsyncTransport, Credentials
+from stack_auth._async.resources.contact_channels import AsyncContactChannels
 from stack_auth._async.resources.sessions import AsyncSessions
 from stack_auth._async.resources.teams import AsyncTeams
 from stack_auth._async.resources.users import AsyncUsers
@@ -158,6 +159,7 @@ class AsyncStackServerApp(AsyncAppBase):
     users: AsyncUsers
     teams: AsyncTeams
     sessions: AsyncSessions
+    contact_channels: AsyncContactChannels
 
     def __init__(
         self,
@@ -192,6 +194,7 @@ class AsyncStackServerApp(AsyncAppBase):
         self.users = AsyncUsers(transport)
         self.teams = AsyncTeams(transport)
         self.sessions = AsyncSessions(transport)
+        self.contact_channels = AsyncContactChannels(transport)
 
     # Built on first use, so that importing and creating an app stays cheap for code that never needs them.
     @cached_property

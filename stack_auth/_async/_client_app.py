@@ -9,6 +9,7 @@ import httpx
 from stack_auth._async._app import AsyncAppBase, from_env_options
 from stack_auth._async._token_session import AsyncTokenSession
 from stack_auth._async._transport import AsyncTransport
+from stack_auth._async.resources import contact_channels
 from stack_auth._async.resources.current_user import AsyncCurrentUser
 from stack_auth._config import DEFAULT_BASE_URL, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from stack_auth._http import TimeoutTypes
@@ -79,6 +80,19 @@ class AsyncStackClientApp(AsyncAppBase):
         """Verify an access token locally against the project's JWKS; see
         :meth:`AsyncStackServerApp.verify_access_token <stack_auth.AsyncStackServerApp.verify_access_token>`."""
         return await self._tokens.verify(token, allow_anonymous=allow_anonymous, allow_restricted=allow_restricted)
+
+    async def verify_email(self, code: str) -> None:
+        """Verify the email a verification link was mailed to, with the ``code`` from that link's query.
+
+        ``await app.verify_email(request.query_params["code"])``. Raises
+        :class:`~stack_auth.errors.VerificationCodeNotFound`, ``...Expired`` or ``...AlreadyUsed`` (all
+        :class:`~stack_auth.errors.VerificationError`).
+        """
+        await contact_channels.verify_email(self._transport, code)
+
+    async def check_email_verification_code(self, code: str) -> bool:
+        """Whether ``code`` would verify an email, without using it (e.g. before showing a confirm button)."""
+        return await contact_channels.check_email_verification_code(self._transport, code)
 
     @classmethod
     def from_env(cls, **options: Any) -> AsyncStackClientApp:

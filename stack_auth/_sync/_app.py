@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import httpx
 
 from stack_auth._sync._transport import Transport, Credentials
+from stack_auth._sync.resources.contact_channels import ContactChannels
 from stack_auth._sync.resources.sessions import Sessions
 from stack_auth._sync.resources.teams import Teams
 from stack_auth._sync.resources.users import Users
@@ -159,6 +160,7 @@ class StackServerApp(AppBase):
     users: Users
     teams: Teams
     sessions: Sessions
+    contact_channels: ContactChannels
 
     def __init__(
         self,
@@ -193,6 +195,7 @@ class StackServerApp(AppBase):
         self.users = Users(transport)
         self.teams = Teams(transport)
         self.sessions = Sessions(transport)
+        self.contact_channels = ContactChannels(transport)
 
     # Built on first use, so that importing and creating an app stays cheap for code that never needs them.
     @cached_property

@@ -10,6 +10,7 @@ import httpx
 from stack_auth._sync._app import AppBase, from_env_options
 from stack_auth._sync._token_session import TokenSession
 from stack_auth._sync._transport import Transport
+from stack_auth._sync.resources import contact_channels
 from stack_auth._sync.resources.current_user import CurrentUser
 from stack_auth._config import DEFAULT_BASE_URL, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from stack_auth._http import TimeoutTypes
@@ -80,6 +81,19 @@ class StackClientApp(AppBase):
         """Verify an access token locally against the project's JWKS; see
         :meth:`StackServerApp.verify_access_token <stack_auth.StackServerApp.verify_access_token>`."""
         return self._tokens.verify(token, allow_anonymous=allow_anonymous, allow_restricted=allow_restricted)
+
+    def verify_email(self, code: str) -> None:
+        """Verify the email a verification link was mailed to, with the ``code`` from that link's query.
+
+        ``app.verify_email(request.query_params["code"])``. Raises
+        :class:`~stack_auth.errors.VerificationCodeNotFound`, ``...Expired`` or ``...AlreadyUsed`` (all
+        :class:`~stack_auth.errors.VerificationError`).
+        """
+        contact_channels.verify_email(self._transport, code)
+
+    def check_email_verification_code(self, code: str) -> bool:
+        """Whether ``code`` would verify an email, without using it (e.g. before showing a confirm button)."""
+        return contact_channels.check_email_verification_code(self._transport, code)
 
     @classmethod
     def from_env(cls, **options: Any) -> StackClientApp:

@@ -17,11 +17,13 @@ from stack_auth.models._types import (
     TeamMembership,
     TeamPermission,
 )
+from stack_auth.models.contact_channels import ContactChannel
 from stack_auth.models.permissions import ProjectPermission
 
 __all__ = [
     "NOT_GIVEN",
     "ClientUser",
+    "ContactChannel",
     "NotGiven",
     "OAuthProvider",
     "Page",

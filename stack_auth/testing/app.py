@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 import anyio
 
-from stack_auth.testing import known, permissions_api, sessions_api, teams_api, users_api
+from stack_auth.testing import contact_channels_api, known, permissions_api, sessions_api, teams_api, users_api
 from stack_auth.testing.auth import parse_auth
 from stack_auth.testing.context import ApiRequest, Ctx, Services
 from stack_auth.testing.defaults import API_PREFIX
@@ -96,6 +96,7 @@ ROUTER = Router(
         *teams_api.ROUTES,
         *sessions_api.ROUTES,
         *permissions_api.ROUTES,
+        *contact_channels_api.ROUTES,
     ]
 )
 
