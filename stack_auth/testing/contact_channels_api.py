@@ -95,9 +95,7 @@ def _params(ctx: Ctx, v: Validator, auth: Auth) -> tuple[str, str]:
 def _claim_for_auth(project: Project, user_id: str, value: str, channel_type: str, *, show_value: bool) -> None:
     """CONTACT_CHANNEL_ALREADY_USED_FOR_AUTH_BY_SOMEONE_ELSE when another user signs in with ``value``."""
     if project.auth_emails.get(value, user_id) != user_id:
-        raise known.contact_channel_already_used_for_auth_by_someone_else(
-            channel_type, value if show_value else None
-        )
+        raise known.contact_channel_already_used_for_auth_by_someone_else(channel_type, value if show_value else None)
 
 
 async def list_channels(ctx: Ctx) -> Response:
