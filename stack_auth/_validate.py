@@ -36,6 +36,18 @@ def url_arg(value: object, name: str) -> str:
     raise InvalidArgumentError(f"{name} must be an absolute http:// or https:// URL, got {value!r}")
 
 
+#: The length of the codes Stack puts in mailed links (verification, invitations, password reset, magic links).
+CODE_LENGTH = 45
+
+
+def code_arg(value: object, name: str = "code") -> str:
+    """A code from a link Stack mailed (45 characters), else an error that does not echo the code."""
+    if not isinstance(value, str) or len(value) != CODE_LENGTH:
+        shown = f"{len(value)} characters" if isinstance(value, str) else type(value).__name__
+        raise InvalidArgumentError(f"{name} must be the {CODE_LENGTH}-character code from the link, got {shown}")
+    return value
+
+
 def path_segment(value: object, name: str) -> str:
     """A free-form id (e.g. a permission id) made safe to put in a URL path."""
     return quote(text_arg(value, name), safe="")

@@ -30,7 +30,7 @@ from stack_auth._config import (
 from stack_auth._exceptions import ConfigurationError
 from stack_auth._http import TimeoutTypes
 from stack_auth._retry import RetryPolicy
-from stack_auth.models import NOT_GIVEN, NotGiven, ServerUser
+from stack_auth.models import NOT_GIVEN, NotGiven, Project, ServerUser, structure
 
 if TYPE_CHECKING:
     from stack_auth._sync._bulk import Bulk
@@ -123,6 +123,13 @@ class AppBase:
         copy = object.__new__(type(self))
         copy._setup(self._transport.with_options(timeout=timeout, max_retries=max_retries))
         return copy
+
+    def get_project(self) -> Project:
+        """The project this app talks to, with its public settings (``GET /projects/current``).
+
+        ``project = app.get_project(); project.config.sign_up_enabled``
+        """
+        return structure(self._transport.request("GET", "/projects/current"), Project)
 
     def close(self) -> None:
         """Close the connections this app opened (idempotent). A caller's own ``http_client`` stays open."""

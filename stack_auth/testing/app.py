@@ -18,7 +18,17 @@ from urllib.parse import parse_qsl
 
 import anyio
 
-from stack_auth.testing import contact_channels_api, known, permissions_api, sessions_api, teams_api, users_api
+from stack_auth.testing import (
+    contact_channels_api,
+    known,
+    permissions_api,
+    projects_api,
+    sessions_api,
+    team_invitations_api,
+    team_member_profiles_api,
+    teams_api,
+    users_api,
+)
 from stack_auth.testing.auth import parse_auth
 from stack_auth.testing.context import ApiRequest, Ctx, Services
 from stack_auth.testing.defaults import API_PREFIX
@@ -97,6 +107,9 @@ ROUTER = Router(
         *sessions_api.ROUTES,
         *permissions_api.ROUTES,
         *contact_channels_api.ROUTES,
+        *team_invitations_api.ROUTES,
+        *team_member_profiles_api.ROUTES,
+        *projects_api.ROUTES,
     ]
 )
 

@@ -90,6 +90,13 @@ class ProjectConfig:
     #: localhost is trusted too (as in development); see :mod:`stack_auth.testing.redirects`.
     trusted_domains: tuple[str, ...] = ()
     allow_localhost: bool = True
+    #: What ``GET /projects/current`` shows (``internal`` is "Stack Dashboard" on a development backend).
+    display_name: str = "Stack Dashboard"
+    magic_link_enabled: bool = True
+    passkey_enabled: bool = False
+    allow_user_api_keys: bool = False
+    allow_team_api_keys: bool = False
+    enabled_oauth_providers: tuple[str, ...] = ("github", "google", "microsoft", "spotify")
 
 
 @dataclass
@@ -242,6 +249,8 @@ class Project:
     mail: list[SentMail] = field(default_factory=list)
     #: user id -> channel id -> contact channel, in creation order (the order of ``GET /contact-channels``).
     channels: dict[str, dict[str, ContactChannel]] = field(default_factory=dict)
+    #: (team id, user id) -> the member's team profile overrides: ``display_name``, ``profile_image_url``.
+    member_profiles: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     #: Verification codes by code (see :mod:`stack_auth.testing.codes`).
     codes: dict[str, VerificationCode] = field(default_factory=dict)
     #: Where new ids come from (the emulator's seeded source; a fresh random one for a bare ``Project``).
@@ -398,12 +407,14 @@ class Project:
         """Add a membership and grant the default permissions (creator or member ones)."""
         self.members[team_id][user_id] = None
         self.user_teams[user_id][team_id] = None
+        self.member_profiles.pop((team_id, user_id), None)
         defaults = (
             self.config.team_creator_default_permissions if creator else self.config.team_member_default_permissions
         )
         self.team_permissions[(team_id, user_id)] = set(defaults)
 
     def remove_member(self, team_id: str, user_id: str) -> None:
+        self.member_profiles.pop((team_id, user_id), None)
         self.members[team_id].pop(user_id, None)
         self.user_teams[user_id].pop(team_id, None)
         self.team_permissions.pop((team_id, user_id), None)

@@ -17,7 +17,7 @@ from stack_auth._known_errors import (
     SessionAuthenticationError,
     UserNotFound,
 )
-from stack_auth._validate import given, uuid_arg
+from stack_auth._validate import code_arg, given, uuid_arg
 from stack_auth.models import NOT_GIVEN, ClientUser, ContactChannel, NotGiven, SessionInfo, Team, structure
 from stack_auth.tokens import TokensInput
 
@@ -148,6 +148,16 @@ class AsyncCurrentUser(Generic[UserT]):
     ) -> None:
         """Mail a verification link to ``callback_url`` (a trusted domain) for one of the user's emails."""
         await self._channels(tokens).send_verification_code(channel_id, callback_url)
+
+    async def accept_team_invitation(self, code: str, *, tokens: TokensInput | None = None) -> None:
+        """Join the team of an invitation, with the ``code`` from the mailed link (``POST /team-invitations/accept``).
+
+        Accepting as a member already is not an error. Raises a :class:`~stack_auth.errors.VerificationError`
+        subclass for an unknown, expired or used code. As on Stack, the code is spent even when the call then
+        fails for lack of a (usable) signed-in user.
+        """
+        store = self._session.store(tokens)
+        await self._session.request("POST", "/team-invitations/accept", store=store, json={"code": code_arg(code)})
 
     async def sign_out(self, *, tokens: TokensInput | None = None) -> None:
         """End the session (``DELETE /auth/sessions/current``: its refresh token stops working) and clear the store.

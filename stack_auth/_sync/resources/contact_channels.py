@@ -14,11 +14,9 @@ from typing import Any
 from stack_auth._sync._transport import Transport
 from stack_auth._exceptions import InvalidArgumentError, NotFoundError
 from stack_auth._known_errors import VerificationError
-from stack_auth._validate import given, text_arg, url_arg, uuid_arg
+from stack_auth._validate import code_arg, given, text_arg, url_arg, uuid_arg
 from stack_auth.models import NOT_GIVEN, ContactChannel, NotGiven, structure
 
-#: The length of the codes Stack puts in mailed links.
-CODE_LENGTH = 45
 #: Sends one request: ``send(method, path, params=..., json=...)`` -> the decoded answer.
 Send = Callable[..., Any]
 
@@ -166,23 +164,15 @@ class ContactChannels:
         self._calls(user_id).delete(channel_id)
 
 
-def _code_arg(code: object) -> str:
-    """A code from a mailed link: Stack's are 45 characters."""
-    text = text_arg(code, "code")
-    if len(text) != CODE_LENGTH:
-        raise InvalidArgumentError(f"code must be the {CODE_LENGTH}-character code from the link, got {len(text)}")
-    return text
-
-
 def verify_email(transport: Transport, code: str) -> None:
     """``POST /contact-channels/verify``: mark the email the code was mailed to as verified."""
-    transport.request("POST", "/contact-channels/verify", json={"code": _code_arg(code)})
+    transport.request("POST", "/contact-channels/verify", json={"code": code_arg(code)})
 
 
 def check_email_verification_code(transport: Transport, code: str) -> bool:
     """``POST /contact-channels/verify/check-code``: whether the code would verify (without using it)."""
     try:
-        transport.request("POST", "/contact-channels/verify/check-code", json={"code": _code_arg(code)})
+        transport.request("POST", "/contact-channels/verify/check-code", json={"code": code_arg(code)})
     except VerificationError:
         return False
     return True
