@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import pytest
 from emulator_helpers import last_request, samples
 from model_checks import check_model
@@ -21,26 +19,10 @@ from stack_auth.errors import (
     VerificationCodeNotFound,
 )
 from stack_auth.models import ContactChannel
-from stack_auth.testing import Emulator, in_process_app
+from stack_auth.testing import Emulator
 
 CALLBACK = "http://localhost:3000/handler/email-verification"
 MISSING = "00000000-0000-4000-8000-000000000000"
-
-
-@pytest.fixture
-async def client_app(app: AsyncStackServerApp, emulator: Emulator) -> AsyncIterator[AsyncStackClientApp]:
-    """A client app beside ``app``: in-process when ``app`` is, else over ``app``'s socket."""
-    if app.base_url.startswith("http://127.0.0.1"):
-        async with AsyncStackClientApp(
-            project_id=emulator.project_id,
-            publishable_client_key=emulator.publishable_client_key,
-            base_url=app.base_url,
-            token_store=None,
-        ) as over_socket:
-            yield over_socket
-    else:
-        async with in_process_app(emulator, AsyncStackClientApp, token_store=None) as in_process:
-            yield in_process
 
 
 @pytest.mark.anyio
@@ -183,17 +165,6 @@ async def test_bad_input_is_refused_before_sending(app: AsyncStackServerApp, emu
     with pytest.raises(InvalidArgumentError, match="callback_url must be an absolute"):
         await app.contact_channels.send_verification_code(user.id, MISSING, callback_url="/verify")
     assert emulator.stats.total == sent
-
-
-@pytest.fixture
-def sync_client_app(emulator: Emulator, served: str) -> Iterator[StackClientApp]:
-    with StackClientApp(
-        project_id=emulator.project_id,
-        publishable_client_key=emulator.publishable_client_key,
-        base_url=served,
-        token_store=None,
-    ) as client:
-        yield client
 
 
 def test_sync_contact_channels(sync_app: StackServerApp, sync_client_app: StackClientApp, emulator: Emulator) -> None:

@@ -3,7 +3,6 @@ and sync over a socket; the requests Stack receives, the answers decoded, the er
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -20,26 +19,10 @@ from stack_auth.errors import (
     VerificationCodeNotFound,
 )
 from stack_auth.models import Project, TeamInvitation, TeamInvitationDetails, TeamMemberProfile
-from stack_auth.testing import Emulator, in_process_app
+from stack_auth.testing import Emulator
 
 JOIN = "http://localhost:3000/handler/team-invitation"
 MISSING = "00000000-0000-4000-8000-000000000000"
-
-
-@pytest.fixture
-async def client_app(app: AsyncStackServerApp, emulator: Emulator) -> AsyncIterator[AsyncStackClientApp]:
-    """A client app beside ``app``: over ``app``'s socket when it has one, else in-process."""
-    if app.base_url.startswith("http://127.0.0.1"):
-        async with AsyncStackClientApp(
-            project_id=emulator.project_id,
-            publishable_client_key=emulator.publishable_client_key,
-            base_url=app.base_url,
-            token_store=None,
-        ) as over_socket:
-            yield over_socket
-    else:
-        async with in_process_app(emulator, AsyncStackClientApp, token_store=None) as in_process:
-            yield in_process
 
 
 @pytest.mark.anyio
@@ -149,17 +132,6 @@ async def test_get_project(app: AsyncStackServerApp, client_app: AsyncStackClien
     assert [d.domain for d in project.config.domains] == ["https://app.example.com"]
     assert "github" in {p.id for p in project.config.enabled_oauth_providers}
     assert await client_app.get_project() == project
-
-
-@pytest.fixture
-def sync_client_app(emulator: Emulator, served: str) -> Iterator[StackClientApp]:
-    with StackClientApp(
-        project_id=emulator.project_id,
-        publishable_client_key=emulator.publishable_client_key,
-        base_url=served,
-        token_store=None,
-    ) as client:
-        yield client
 
 
 def test_sync_invitations_profiles_and_project(

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stack_auth.testing import known
+from stack_auth.testing.context import Ctx
 from stack_auth.testing.state import Project, Store
+from stack_auth.testing.validation import Field
 
 #: Stack's ``MAX_ATTEMPTS_PER_CODE``.
 MAX_ATTEMPTS = 20
@@ -89,3 +91,13 @@ def live_codes(store: Store, project: Project, code_type: str) -> list[Verificat
     """Unused, unexpired codes of ``code_type``, oldest first (e.g. a team's pending invitations)."""
     now = store.clock.now_ms()
     return [c for c in project.codes.values() if c.type == code_type and c.used_at is None and c.expires_at >= now]
+
+
+def code_from_body(ctx: Ctx) -> str:
+    """The ``code`` of a use/check request body (SCHEMA_ERROR unless it is a string of 45 characters)."""
+    v = ctx.validator()
+    data = v.body(ctx.request.body, {"code": Field("string", required=True)})
+    if "code" in data and len(data["code"]) != CODE_LENGTH:
+        v.fail(f"body.code must be exactly {CODE_LENGTH} characters")
+    v.done()
+    return str(data["code"])

@@ -21,6 +21,21 @@ def _current_user_id(auth: Auth) -> str | None:
     return auth.user.id if auth.user is not None else None
 
 
+def check_lists_own_permissions(auth: Auth, user_id: str | None) -> None:
+    """A client lists its own user's permissions only (project and team lists alike)."""
+    if auth.type != "client":
+        return
+    current = _current_user_id(auth)
+    if current is None:
+        raise known.cannot_get_own_user_without_user()
+    if user_id != current:
+        raise StatusError(
+            403,
+            'Client can only list permissions for their own user. user_id must be either "me" or the ID of the '
+            "current user",
+        )
+
+
 def check_permission_scope(project: Project, permission_id: str, expected: str) -> None:
     """PERMISSION_NOT_FOUND for an undefined permission, WRONG_PERMISSION_SCOPE for one of the other scope."""
     scope = project.permission_scope(permission_id)
@@ -41,16 +56,7 @@ async def list_project_permissions(ctx: Ctx) -> Response:
         v.permission_id("query", "permission_id", permission_id)
     recursive = v.one_of("query", "recursive", q.get("recursive"), ("true", "false")) == "true"
     v.done()
-    if auth.type == "client":
-        current = _current_user_id(auth)
-        if current is None:
-            raise known.cannot_get_own_user_without_user()
-        if user_id != current:
-            raise StatusError(
-                403,
-                'Client can only list permissions for their own user. user_id must be either "me" or the ID of the '
-                "current user",
-            )
+    check_lists_own_permissions(auth, user_id)
     project = auth.project
     with ctx.services.store.lock:
         holders = [user_id] if user_id is not None else list(project.project_permissions)

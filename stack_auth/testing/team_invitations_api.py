@@ -14,7 +14,14 @@ from typing import Any
 
 from stack_auth.testing import known
 from stack_auth.testing.auth import CLIENT_OR_HIGHER, Auth, require_access
-from stack_auth.testing.codes import CODE_LENGTH, VerificationCode, create_code, find_code, live_codes, use_code
+from stack_auth.testing.codes import (
+    VerificationCode,
+    code_from_body,
+    create_code,
+    find_code,
+    live_codes,
+    use_code,
+)
 from stack_auth.testing.context import Ctx
 from stack_auth.testing.redirects import check_redirect_url
 from stack_auth.testing.state import Project
@@ -140,15 +147,6 @@ async def revoke_invitation(ctx: Ctx) -> Response:
     return success_response()
 
 
-def _code(ctx: Ctx) -> str:
-    v = ctx.validator()
-    data = v.body(ctx.request.body, {"code": Field("string", required=True)})
-    if "code" in data and len(data["code"]) != CODE_LENGTH:
-        v.fail(f"body.code must be exactly {CODE_LENGTH} characters")
-    v.done()
-    return str(data["code"])
-
-
 def _accepting_user(auth: Auth) -> str:
     """The signed-in, unrestricted user accepting (or looking at) an invitation."""
     if auth.user is None:
@@ -161,7 +159,7 @@ def _accepting_user(auth: Auth) -> str:
 
 async def accept(ctx: Ctx) -> Response:
     auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
-    raw = _code(ctx)
+    raw = code_from_body(ctx)
     store = ctx.services.store
     project = auth.project
     with store.lock:
@@ -178,7 +176,7 @@ async def accept(ctx: Ctx) -> Response:
 
 async def check_code(ctx: Ctx) -> Response:
     auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
-    raw = _code(ctx)
+    raw = code_from_body(ctx)
     with ctx.services.store.lock:
         find_code(ctx.services.store, auth.project, TEAM_INVITATION, raw)
     return json_response({"is_code_valid": True})
@@ -186,7 +184,7 @@ async def check_code(ctx: Ctx) -> Response:
 
 async def details(ctx: Ctx) -> Response:
     auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
-    raw = _code(ctx)
+    raw = code_from_body(ctx)
     project = auth.project
     with ctx.services.store.lock:
         code = find_code(ctx.services.store, project, TEAM_INVITATION, raw)

@@ -13,7 +13,7 @@ from stack_auth.testing import known
 from stack_auth.testing.auth import CLIENT_OR_HIGHER, SERVER_OR_HIGHER, Auth, require_access
 from stack_auth.testing.context import Ctx
 from stack_auth.testing.operations import create_team
-from stack_auth.testing.permissions_api import check_permission_scope
+from stack_auth.testing.permissions_api import check_lists_own_permissions, check_permission_scope
 from stack_auth.testing.state import Project
 from stack_auth.testing.validation import Field, Validator
 from stack_auth.testing.views import team_view
@@ -257,16 +257,7 @@ async def list_team_permissions(ctx: Ctx) -> Response:
         v.permission_id("query", "permission_id", permission_id)
     recursive = v.one_of("query", "recursive", q.get("recursive"), ("true", "false")) == "true"
     v.done()
-    if auth.type == "client":
-        current = _current_user_id(auth)
-        if current is None:
-            raise known.cannot_get_own_user_without_user()
-        if user_id != current:
-            raise StatusError(
-                403,
-                'Client can only list permissions for their own user. user_id must be either "me" or the ID of the '
-                "current user",
-            )
+    check_lists_own_permissions(auth, user_id)
     project = auth.project
     items: list[dict[str, Any]] = []
     with ctx.services.store.lock:

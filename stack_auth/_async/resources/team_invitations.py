@@ -36,9 +36,8 @@ class AsyncTeamInvitations:
 
     async def list_invitations(self, team_id: str) -> builtins.list[TeamInvitation]:
         """The team's pending (unused, unexpired) invitations, as one complete list (Stack does not paginate it)."""
-        data = await self._transport.request(
-            "GET", "/team-invitations", params={"team_id": uuid_arg(team_id, "team_id")}
-        )
+        params = {"team_id": uuid_arg(team_id, "team_id")}
+        data = await self._transport.request("GET", "/team-invitations", params=params)
         return [structure(item, TeamInvitation) for item in data["items"]]
 
     async def revoke_invitation(self, team_id: str, invitation_id: str) -> None:
