@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from emulator_helpers import last_request, samples
+from emulator_helpers import client_for, last_request, samples
 from model_checks import check_model
 
 from stack_auth import AsyncStackClientApp, AsyncStackServerApp, StackClientApp, StackServerApp
@@ -150,6 +150,33 @@ def test_sync_invitations_profiles_and_project(
     assert [p.display_name for p in sync_app.teams.list_member_profiles(team.id)] == ["Owner", "G"]
     sync_app.teams.revoke_invitation(team.id, invitation_id)
     assert sync_app.get_project().id == sync_client_app.get_project().id == emulator.project_id
+
+
+@pytest.mark.anyio
+async def test_invitation_details_model_matches_the_schema(anyio_backend: str) -> None:
+    """No real answer of ``accept/details`` exists (its code is only mailed): check the model with the emulator's
+    answer, which the conformance test validates against the client OpenAPI."""
+    emu = Emulator()
+    owner = emu.create_user(display_name="O")["id"]
+    team = emu.create_team("Details", creator_user_id=owner)["id"]
+    emu.create_user(primary_email="x@example.com")
+    async with client_for(emu) as c:
+        join = {"team_id": team, "email": "x@example.com", "callback_url": JOIN}
+        await c.post("/api/v1/team-invitations/send-code", json=join, headers=emu.headers())
+        token = emu.create_session(owner)["access_token"]
+        r = await c.post(
+            "/api/v1/team-invitations/accept/details",
+            json={"code": emu.last_code("x@example.com")},
+            headers=emu.headers("client", access_token=token),
+        )
+    details = check_model(
+        TeamInvitationDetails,
+        r.json(),
+        method="POST",
+        template="/team-invitations/accept/details",
+        doc="openapi-client.json",
+    )
+    assert details == TeamInvitationDetails(team_id=team, team_display_name="Details")
 
 
 def test_models_match_the_schema_and_the_real_answers() -> None:

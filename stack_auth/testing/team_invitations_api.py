@@ -5,7 +5,9 @@ code (type TEAM_INVITATION, bound to the team and the email) mailed as a link to
 clients need ``$invite_members`` to send and ``$read_members`` + ``$invite_members`` to list; listing takes
 ``team_id`` or ``user_id`` (invitations to that user's verified emails) and is not paginated; revoking needs
 ``team_id`` in the query; accepting needs a signed-in user and makes them a member (once). A missing team on
-``send-code`` answers 500, as the real backend does (TEAM_NOT_FOUND escapes from its email step).
+``send-code`` answers 500, as the real backend does (TEAM_NOT_FOUND escapes from its email step). Not emulated:
+the ``dashboard_admins`` seat check Stack runs on accept in project ``internal`` only, and the undocumented
+``POST /team-invitations/{id}/accept``.
 """
 
 from __future__ import annotations
