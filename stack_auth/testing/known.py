@@ -307,34 +307,7 @@ def multi_factor_authentication_required(attempt_code: str) -> KnownError:
     )
 
 
-# --- verification codes, contact channels and redirects ------------------------------------------------------------
-
-
-def redirect_url_not_whitelisted() -> KnownError:
-    return KnownError(
-        "REDIRECT_URL_NOT_WHITELISTED",
-        "Redirect URL not whitelisted. Did you forget to add this domain to the trusted domains list on the Stack "
-        "Auth dashboard?",
-    )
-
-
-def verification_code_not_found() -> KnownError:
-    return KnownError("VERIFICATION_CODE_NOT_FOUND", "The verification code does not exist for this project.")
-
-
-def verification_code_expired() -> KnownError:
-    return KnownError("VERIFICATION_CODE_EXPIRED", "The verification code has expired.")
-
-
-def verification_code_already_used() -> KnownError:
-    return KnownError("VERIFICATION_CODE_ALREADY_USED", "The verification link has already been used.")
-
-
-def verification_code_max_attempts_reached() -> KnownError:
-    return KnownError(
-        "VERIFICATION_CODE_MAX_ATTEMPTS_REACHED",
-        "The verification code nonce has reached the maximum number of attempts. This code is not valid anymore.",
-    )
+# --- contact channels ----------------------------------------------------------------------------------------------
 
 
 def email_already_verified() -> KnownError:
@@ -405,4 +378,34 @@ def team_permission_not_found(team_id: str, user_id: str, permission_id: str) ->
         "TEAM_PERMISSION_NOT_FOUND",
         f"User {user_id} does not have permission {permission_id} in team {team_id}.",
         {"team_id": team_id, "user_id": user_id, "permission_id": permission_id},
+    )
+
+
+# --- sign-in flows (codes, MFA, CLI, OAuth) ------------------------------------------------------------------------
+
+
+def redirect_url_not_whitelisted() -> KnownError:
+    return KnownError(
+        "REDIRECT_URL_NOT_WHITELISTED",
+        "Redirect URL not whitelisted. Did you forget to add this domain to the trusted domains list on the Stack "
+        "Auth dashboard?",
+    )
+
+
+def verification_code_not_found() -> KnownError:
+    return KnownError("VERIFICATION_CODE_NOT_FOUND", "The verification code does not exist for this project.")
+
+
+def verification_code_expired() -> KnownError:
+    return KnownError("VERIFICATION_CODE_EXPIRED", "The verification code has expired.")
+
+
+def verification_code_already_used() -> KnownError:
+    return KnownError("VERIFICATION_CODE_ALREADY_USED", "The verification link has already been used.")
+
+
+def verification_code_max_attempts_reached() -> KnownError:
+    return KnownError(
+        "VERIFICATION_CODE_MAX_ATTEMPTS_REACHED",
+        "The verification code nonce has reached the maximum number of attempts. This code is not valid anymore.",
     )

@@ -84,19 +84,23 @@ class ProjectConfig:
     users_default_limit: int | None = None
     team_creator_default_permissions: tuple[str, ...] = ("team_admin",)
     team_member_default_permissions: tuple[str, ...] = ("team_member",)
-    #: Project permissions every new user receives (Stack's "default user permissions"; none by default).
-    user_default_permissions: tuple[str, ...] = ()
-    #: Origins callback URLs may point at (``https://app.example.com``; ``*`` wildcards in the host), and whether
-    #: localhost is trusted too (as in development); see :mod:`stack_auth.testing.redirects`.
+    #: Sign-in flows (:mod:`stack_auth.testing.signin_api`): OTP / magic link, anonymous sign-up, OAuth providers.
+    magic_link_enabled: bool = True
+    anonymous_sign_up_enabled: bool = True
+    enabled_oauth_providers: tuple[str, ...] = ("github", "google")
+    #: Providers on Stack's shared development keys (no extra ``provider_scope`` allowed).
+    shared_oauth_providers: tuple[str, ...] = ("google",)
+    #: Where callback and redirect URLs may point (``https://app.example.com``, ``https://*.example.com``);
+    #: localhost is trusted while ``allow_localhost`` is on (Stack's development default).
     trusted_domains: tuple[str, ...] = ()
     allow_localhost: bool = True
+    #: Project permissions every new user receives (Stack's "default user permissions"; none by default).
+    user_default_permissions: tuple[str, ...] = ()
     #: What ``GET /projects/current`` shows (``internal`` is "Stack Dashboard" on a development backend).
     display_name: str = "Stack Dashboard"
-    magic_link_enabled: bool = True
     passkey_enabled: bool = False
     allow_user_api_keys: bool = False
     allow_team_api_keys: bool = False
-    enabled_oauth_providers: tuple[str, ...] = ("github", "google", "microsoft", "spotify")
 
 
 @dataclass
