@@ -51,6 +51,8 @@ async def test_invite_accept_and_revoke(
     code = emulator.last_code("guest@example.com", kind="team_invitation")
     assert mail.link is not None and mail.link.startswith(JOIN + "?code=")
     tokens = await app.sessions.create(guest.id)
+    assert await client_app.check_team_invitation_code(code)
+    assert last_request(emulator) == ("POST", "/team-invitations/accept/check-code", {}, {"code": code})
     details = await client_app.team_invitation_details(code, tokens=tokens)
     assert last_request(emulator) == ("POST", "/team-invitations/accept/details", {}, {"code": code})
     assert details == TeamInvitationDetails(team_id=team.id, team_display_name="Crew")
@@ -58,6 +60,7 @@ async def test_invite_accept_and_revoke(
     assert last_request(emulator) == ("POST", "/team-invitations/accept", {}, {"code": code})
     assert guest.id in {u.id async for u in app.users.list(team_id=team.id)}
     assert await app.teams.list_invitations(team.id) == []  # accepted: no longer pending
+    assert not await client_app.check_team_invitation_code(code)
     with pytest.raises(VerificationCodeAlreadyUsed):
         await client_app.current_user.accept_team_invitation(code, tokens=tokens)
     with pytest.raises(VerificationCodeNotFound):
