@@ -181,8 +181,17 @@ def test_sync_contact_channels(sync_app: StackServerApp, sync_client_app: StackC
     sync_app.contact_channels.send_verification_code(user.id, channel.id, callback_url=CALLBACK)
     sync_client_app.verify_email(emulator.last_code("s@example.com"))
     assert sync_app.users.get(user.id).primary_email_verified  # type: ignore[union-attr]
+    assert not sync_client_app.check_email_verification_code(emulator.last_code("s@example.com"))  # used
+    renamed = sync_app.contact_channels.update(user.id, channel.id, value="s2@example.com")
+    assert sync_app.contact_channels.get(user.id, channel.id) == renamed and not renamed.is_verified
     tokens = sync_app.sessions.create(user.id)
-    assert [c.id for c in sync_client_app.current_user.list_contact_channels(tokens=tokens)] == [channel.id]
+    me = sync_client_app.current_user
+    work = me.create_contact_channel(value="w@example.com", tokens=tokens)
+    assert me.update_contact_channel(work.id, is_primary=True, tokens=tokens).is_primary
+    me.send_contact_channel_verification_code(work.id, callback_url=CALLBACK, tokens=tokens)
+    assert last_request(emulator)[1] == f"/contact-channels/me/{work.id}/send-verification-code"
+    assert [c.id for c in me.list_contact_channels(tokens=tokens)] == [channel.id, work.id]
+    me.delete_contact_channel(work.id, tokens=tokens)
     sync_app.contact_channels.delete(user.id, channel.id)
     assert sync_app.contact_channels.list(user.id) == []
 

@@ -147,9 +147,11 @@ def test_sync_invitations_profiles_and_project(
     assert [i.id for i in sync_app.teams.list_invitations(team.id)] == [invitation_id]
     tokens = sync_app.sessions.create(guest.id)
     code = emulator.last_code("guest@example.com")
+    assert sync_client_app.check_team_invitation_code(code)
     assert sync_client_app.team_invitation_details(code, tokens=tokens).team_display_name == "Sync crew"
     sync_client_app.current_user.accept_team_invitation(code, tokens=tokens)
     assert sync_app.teams.update_member_profile(team.id, guest.id, display_name="G").display_name == "G"
+    assert sync_app.teams.get_member_profile(team.id, guest.id).display_name == "G"  # type: ignore[union-attr]
     assert [p.display_name for p in sync_app.teams.list_member_profiles(team.id)] == ["Owner", "G"]
     sync_app.teams.revoke_invitation(team.id, invitation_id)
     assert sync_app.get_project().id == sync_client_app.get_project().id == emulator.project_id
