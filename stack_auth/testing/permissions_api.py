@@ -45,16 +45,24 @@ def check_permission_scope(project: Project, permission_id: str, expected: str) 
         raise known.wrong_permission_scope(permission_id, expected, scope)
 
 
-async def list_project_permissions(ctx: Ctx) -> Response:
-    auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
+def permission_list_query(
+    ctx: Ctx, auth: Auth, v: Validator, scope_keys: tuple[str, ...] = ()
+) -> tuple[str | None, str | None, bool]:
+    """``user_id``, ``permission_id`` and ``recursive`` of a permission list (``scope_keys``: other keys allowed)."""
     q = ctx.request.query
-    v = ctx.validator()
-    v.unknown("query", q, ("user_id", "permission_id", "recursive"))
+    v.unknown("query", q, (*scope_keys, "user_id", "permission_id", "recursive"))
     user_id = v.user_id_or_me("query", "user_id", q.get("user_id"), _current_user_id(auth), required=False)
     permission_id = q.get("permission_id")
     if permission_id is not None:
         v.permission_id("query", "permission_id", permission_id)
     recursive = v.one_of("query", "recursive", q.get("recursive"), ("true", "false")) == "true"
+    return user_id, permission_id, recursive
+
+
+async def list_project_permissions(ctx: Ctx) -> Response:
+    auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
+    v = ctx.validator()
+    user_id, permission_id, recursive = permission_list_query(ctx, auth, v)
     v.done()
     check_lists_own_permissions(auth, user_id)
     project = auth.project

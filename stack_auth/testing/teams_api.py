@@ -13,7 +13,11 @@ from stack_auth.testing import known
 from stack_auth.testing.auth import CLIENT_OR_HIGHER, SERVER_OR_HIGHER, Auth, require_access
 from stack_auth.testing.context import Ctx
 from stack_auth.testing.operations import create_team
-from stack_auth.testing.permissions_api import check_lists_own_permissions, check_permission_scope
+from stack_auth.testing.permissions_api import (
+    check_lists_own_permissions,
+    check_permission_scope,
+    permission_list_query,
+)
 from stack_auth.testing.state import Project
 from stack_auth.testing.validation import Field, Validator
 from stack_auth.testing.views import team_view
@@ -247,15 +251,9 @@ async def remove_membership(ctx: Ctx) -> Response:
 
 async def list_team_permissions(ctx: Ctx) -> Response:
     auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
-    q = ctx.request.query
     v = ctx.validator()
-    v.unknown("query", q, ("team_id", "user_id", "permission_id", "recursive"))
-    team_id = v.uuid("query", "team_id", q.get("team_id"), required=False)
-    user_id = v.user_id_or_me("query", "user_id", q.get("user_id"), _current_user_id(auth), required=False)
-    permission_id = q.get("permission_id")
-    if permission_id is not None:
-        v.permission_id("query", "permission_id", permission_id)
-    recursive = v.one_of("query", "recursive", q.get("recursive"), ("true", "false")) == "true"
+    user_id, permission_id, recursive = permission_list_query(ctx, auth, v, ("team_id",))
+    team_id = v.uuid("query", "team_id", ctx.request.query.get("team_id"), required=False)
     v.done()
     check_lists_own_permissions(auth, user_id)
     project = auth.project
