@@ -15,6 +15,7 @@ from stack_auth.errors import (
     InvalidArgumentError,
     RedirectUrlNotWhitelisted,
     UserEmailAlreadyExists,
+    UserNotFound,
     VerificationCodeAlreadyUsed,
     VerificationCodeNotFound,
 )
@@ -208,3 +209,20 @@ def test_model_matches_the_schema_and_the_real_answers() -> None:
     assert created.type == "email" and not created.is_primary
     for item in real["contact-channels.list by user (server)"]["body"]["items"]:
         check_model(ContactChannel, item, method="GET", template="/contact-channels", item=True)
+
+
+@pytest.mark.anyio
+async def test_users_api_and_channels_stay_in_step(app: AsyncStackServerApp) -> None:
+    user = await app.users.create(primary_email="p@example.com", primary_email_verified=True)
+    second = await app.contact_channels.create(user.id, value="second@example.com")
+    # Making an existing second email the primary one through the users API: one channel, now primary.
+    moved = await app.users.update(user.id, primary_email="second@example.com", primary_email_auth_enabled=True)
+    assert (moved.primary_email, moved.primary_email_auth_enabled) == ("second@example.com", True)
+    channels = await app.contact_channels.list(user.id)
+    assert [(c.value, c.is_primary, c.used_for_auth) for c in channels] == [("second@example.com", True, True)]
+    assert channels[0].id != second.id  # the primary channel kept its id; the duplicate went
+    cleared = await app.users.update(user.id, primary_email=None)
+    assert cleared.primary_email is None and await app.contact_channels.list(user.id) == []
+    await app.users.delete(user.id)
+    with pytest.raises(UserNotFound):
+        await app.contact_channels.create(user.id, value="gone@example.com")
