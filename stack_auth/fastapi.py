@@ -28,6 +28,15 @@ are 401 with a ``WWW-Authenticate: Bearer`` header and a body that says nothing 
 
 Starlette: use ``stack_lifespan`` the same way and call ``await authenticate(request)`` (or the dependency
 functions, which raise Starlette's ``HTTPException``) in endpoints.
+
+Stack's webhooks, verified (extra ``webhooks``; the secret from ``STACK_WEBHOOK_SECRET`` unless given)::
+
+    from stack_auth.fastapi import StackWebhook
+    from stack_auth.webhooks import UserCreated, WebhookEvent
+
+    @app.post("/webhooks/stack")
+    async def stack_webhook(event: Annotated[WebhookEvent, Depends(StackWebhook())]) -> None:
+        if isinstance(event, UserCreated): ...
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -53,10 +63,12 @@ from stack_auth.tokens import (
     access_token_from_headers,
     www_authenticate,
 )
+from stack_auth.webhooks import DEFAULT_TOLERANCE, WebhookEvent, WebhookVerificationError, verify_webhook
 
 __all__ = [
     "FreshUser",
     "OptionalUser",
+    "StackWebhook",
     "VerifiedUser",
     "authenticate",
     "fresh_user",
@@ -199,3 +211,26 @@ VerifiedUser = Annotated[AccessTokenClaims, Depends(verified_user)]
 OptionalUser = Annotated[AccessTokenClaims | None, Depends(optional_user)]
 #: ``user: FreshUser``: the user as Stack has it now (``GET /users/me``); 401 without a valid token.
 FreshUser = Annotated[ServerUser, Depends(fresh_user)]
+
+
+class StackWebhook:
+    """A dependency giving the verified event of a Stack webhook delivery; 400 (saying why) when it is refused.
+
+    ``event: Annotated[WebhookEvent, Depends(StackWebhook())]``. It reads the raw body and the headers and calls
+    :func:`~stack_auth.webhooks.verify_webhook`; ``secret`` defaults to ``STACK_WEBHOOK_SECRET``, read per request.
+    """
+
+    def __init__(self, secret: str | None = None, *, tolerance: timedelta = DEFAULT_TOLERANCE) -> None:
+        self._secret = secret
+        self.tolerance = tolerance
+
+    async def __call__(self, request: Request) -> WebhookEvent:
+        body = await request.body()
+        try:
+            return verify_webhook(body, request.headers, secret=self._secret, tolerance=self.tolerance)
+        except WebhookVerificationError as exc:
+            logger.info("refused a webhook delivery: %s", exc)
+            raise HTTPException(400, str(exc)) from None
+
+    def __repr__(self) -> str:
+        return f"StackWebhook(tolerance={self.tolerance!r})"

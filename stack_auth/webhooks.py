@@ -33,9 +33,9 @@ import binascii
 import hmac
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 import attrs
 
@@ -47,6 +47,7 @@ __all__ = [
     "ENV_WEBHOOK_SECRET",
     "EVENT_TYPES",
     "DeletedUser",
+    "Headers",
     "TeamCreated",
     "TeamDeleted",
     "TeamMembershipCreated",
@@ -251,9 +252,15 @@ EVENT_TYPES: Mapping[str, type[WebhookEvent]] = {cls.type: cls for cls, _ in _DE
 # --- verification ----------------------------------------------------------------------------------------------------
 
 
+class Headers(Protocol):
+    """Request headers: a mapping, or any object with ``items()`` (Starlette's, Werkzeug's, Django's)."""
+
+    def items(self) -> Iterable[tuple[str, str]]: ...
+
+
 def verify_webhook(
     body: bytes | str,
-    headers: Mapping[str, str],
+    headers: Headers,
     *,
     secret: str | None = None,
     tolerance: timedelta = DEFAULT_TOLERANCE,
@@ -315,7 +322,7 @@ def _header(lowered: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def _signed_headers(headers: Mapping[str, str]) -> tuple[str, str, list[bytes]]:
+def _signed_headers(headers: Headers) -> tuple[str, str, list[bytes]]:
     lowered = {str(k).lower(): str(v) for k, v in headers.items()}
     msg_id = _header(lowered, "id")
     stamp = _header(lowered, "timestamp")
