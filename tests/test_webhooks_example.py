@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,12 @@ from stack_auth.testing import Emulator
 from stack_auth.testing.server import ServerThread
 
 
-class FailFirst:
-    """ASGI wrapper: the first ``n`` deliveries reach the example (and are applied), but their answers are lost
+class LosingAnswers:
+    """ASGI wrapper: the deliveries ``lose`` picks reach the example (and are applied), but their answers are lost
     and replaced by a 500, so the sender retries deliveries the example already applied. Records each answer."""
 
-    def __init__(self, app: Any, n: int) -> None:
-        self.app, self.left = app, n
+    def __init__(self, app: Any, lose: Callable[[str], bool]) -> None:
+        self.app, self.lose = app, lose
         self.answers: list[tuple[str, int, bytes]] = []  # (delivery id, status the example gave, its body)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -43,14 +43,30 @@ class FailFirst:
         status = next(m["status"] for m in sent if m["type"] == "http.response.start")
         body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
         self.answers.append((delivery_id, status, body))
-        if self.left > 0:
-            self.left -= 1
+        if self.lose(delivery_id):
             sent = [
                 {"type": "http.response.start", "status": 500, "headers": [(b"content-length", b"0")]},
                 {"type": "http.response.body", "body": b""},
             ]
         for message in sent:
             await send(message)
+
+
+def failing(mode: str) -> Callable[[str], bool]:
+    """Which answers to lose: none, the first two (two attempts of the first delivery), or the first answer to each
+    of the first two deliveries."""
+    requests: list[str] = []
+
+    def lose(delivery_id: str) -> bool:
+        first_time = delivery_id not in requests
+        requests.append(delivery_id)
+        if mode == "first two requests":
+            return len(requests) <= 2
+        if mode == "first two deliveries once":
+            return first_time and len(set(requests)) <= 2
+        return False
+
+    return lose
 
 
 @pytest.fixture
@@ -60,16 +76,16 @@ def receiver_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return db
 
 
-def serve_example(db: Path, fail_first: int) -> tuple[FailFirst, ServerThread]:
+def serve_example(db: Path, mode: str = "none") -> tuple[LosingAnswers, ServerThread]:
     example = load_example("webhooks_fastapi.py")
-    wrapped = FailFirst(example.app, fail_first)
+    wrapped = LosingAnswers(example.app, failing(mode))
     server = ServerThread(wrapped, "127.0.0.1", 0)
     server.start()
     return wrapped, server
 
 
 @pytest.fixture
-def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
+def emu() -> Iterator[Emulator]:
     e = Emulator(create_personal_team=False)
     e.webhooks.retry_schedule = (0.05, 0.1, 0.2, 0.4)
     yield e
@@ -92,11 +108,24 @@ async def emulator_state(emu: Emulator, app: AsyncStackServerApp) -> dict[str, s
     return {"users": users, "teams": teams, "team_members": members, "team_permissions": permissions}
 
 
-@pytest.mark.parametrize("fail_first", [0, 2])
+@pytest.mark.parametrize(
+    ("mode", "first_statuses", "second_statuses"),
+    [
+        ("none", [200], [200]),
+        ("first two requests", [500, 500, 200], [200]),
+        ("first two deliveries once", [500, 200], [500, 200]),
+    ],
+)
 async def test_the_example_mirrors_the_emulator(
-    anyio_backend: str, emu: Emulator, receiver_db: Path, fail_first: int, monkeypatch: pytest.MonkeyPatch
+    anyio_backend: str,
+    emu: Emulator,
+    receiver_db: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
+    first_statuses: list[int],
+    second_statuses: list[int],
 ) -> None:
-    wrapped, server = serve_example(receiver_db, fail_first)
+    wrapped, server = serve_example(receiver_db, mode)
     try:
         secret = emu.webhooks.add_endpoint(f"{server.url}/webhooks/stack")
         monkeypatch.setenv("STACK_WEBHOOK_SECRET", secret)  # what StackWebhook() reads, per request
@@ -122,12 +151,13 @@ async def test_the_example_mirrors_the_emulator(
 
     deliveries = emu.webhooks.deliveries
     assert [d.state for d in deliveries] == ["delivered"] * len(deliveries)
-    assert [a.status for a in deliveries[0].attempts] == [500] * fail_first + [200]
+    assert [a.status for a in deliveries[0].attempts] == first_statuses
+    assert [a.status for a in deliveries[1].attempts] == second_statuses
     # Every delivery applied exactly once: the retries of the first one were recognised by their delivery id.
     applied = [d for d, status, body in wrapped.answers if json.loads(body) == {"applied": True}]
     assert sorted(applied) == sorted(d.id for d in deliveries)
     skipped = [d for d, status, body in wrapped.answers if json.loads(body) == {"applied": False}]
-    assert skipped == [deliveries[0].id] * fail_first
+    assert skipped == [d.id for d in deliveries[:2] for _ in d.attempts[1:]]
     with sqlite3.connect(receiver_db) as conn:
         assert sorted(row[0] for row in conn.execute("SELECT id FROM deliveries")) == sorted(d.id for d in deliveries)
 
@@ -136,7 +166,7 @@ def test_the_example_refuses_an_unsigned_delivery(receiver_db: Path, monkeypatch
     import httpx
 
     monkeypatch.setenv("STACK_WEBHOOK_SECRET", "whsec_" + "a" * 32)
-    _, server = serve_example(receiver_db, 0)
+    _, server = serve_example(receiver_db)
     try:
         body = b'{"type": "user.deleted", "data": {"id": "x", "teams": []}}'
         headers = {"svix-id": "msg_forged", "svix-timestamp": "1700000000", "svix-signature": "v1,Zm9yZ2Vk"}

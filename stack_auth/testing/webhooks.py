@@ -228,10 +228,10 @@ class Webhooks:
     def announce(self, project: Project, event_type: str, data: Callable[[], dict[str, Any]]) -> None:
         """The projects' change sink: queue the event for each endpoint of ``project`` (store lock held; cheap,
         and nothing at all when the project has no endpoint)."""
+        if project.id not in self._endpoints:  # the common case, without the lock (a dict lookup is atomic)
+            return
         with self._cond:
-            endpoints = self._endpoints.get(project.id)
-            if not endpoints:
-                return
+            endpoints = self._endpoints[project.id]
             body = json.dumps({"type": event_type, "data": data()}, separators=(",", ":")).encode()
             for endpoint in endpoints:
                 msg_id = "msg_" + "".join(self._rng.choices(_ID_ALPHABET, k=27))
