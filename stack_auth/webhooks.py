@@ -39,7 +39,7 @@ from typing import Any, ClassVar, Literal, Protocol
 
 import attrs
 
-from stack_auth._exceptions import ConfigurationError, StackAuthError
+from stack_auth._exceptions import ConfigurationError, InvalidArgumentError, StackAuthError
 from stack_auth.models import ServerUser, Team, TeamMembership, TeamPermission, structure
 
 __all__ = [
@@ -274,8 +274,11 @@ def verify_webhook(
 
     Raises :class:`WebhookHeaderError`, :class:`WebhookSignatureError`, :class:`WebhookTimestampError` or
     :class:`WebhookPayloadError` (all :class:`WebhookVerificationError`); a missing or malformed secret is a
-    :class:`~stack_auth.errors.ConfigurationError`.
+    :class:`~stack_auth.errors.ConfigurationError`, a bad ``tolerance`` an
+    :class:`~stack_auth.errors.InvalidArgumentError`.
     """
+    if not isinstance(tolerance, timedelta) or tolerance < timedelta(0):
+        raise InvalidArgumentError(f"tolerance must be a timedelta of zero or more, not {tolerance!r}")
     signer = _signer(secret)
     text = _text_of(body)
     msg_id, stamp, signatures = _signed_headers(headers)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from stack_auth.errors import ConfigurationError
+from stack_auth.errors import ConfigurationError, InvalidArgumentError
 from stack_auth.models import ServerUser, Team, TeamMembership, TeamPermission
 from stack_auth.webhooks import (
     EVENT_TYPES,
@@ -154,6 +154,13 @@ def test_the_tolerance_is_the_callers() -> None:
     fresh_body, fresh_headers = delivery(age=30)
     with pytest.raises(WebhookTimestampError):
         verify_webhook(fresh_body, fresh_headers, secret=SECRET, tolerance=timedelta(seconds=10))
+
+
+@pytest.mark.parametrize("tolerance", [300, timedelta(seconds=-1), None])
+def test_a_bad_tolerance_is_a_typed_error(tolerance: Any) -> None:
+    body, headers = delivery()
+    with pytest.raises(InvalidArgumentError, match="tolerance must be a timedelta"):
+        verify_webhook(body, headers, secret=SECRET, tolerance=tolerance)
 
 
 def test_the_wrong_secret_is_refused() -> None:
