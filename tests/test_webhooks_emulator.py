@@ -310,6 +310,26 @@ def test_reset_keeps_the_endpoints(emu: Emulator, receiver: Receiver) -> None:
     assert [r.payload["data"]["display_name"] for r in receiver.received] == ["after reset"]
 
 
+def test_the_control_api_adds_endpoints_flushes_and_lists_deliveries(emu: Emulator, receiver: Receiver) -> None:
+    with emu.serve() as url:
+        control = f"{url}/__emulator__/webhooks"
+        added = httpx.post(control, json={"url": receiver.url}, timeout=10)
+        assert added.status_code == 201
+        secret = added.json()["secret"]
+        assert added.json() == {"url": receiver.url, "secret": secret}
+        team = httpx.post(f"{url}/api/v1/teams", json={"display_name": "t"}, headers=emu.headers(), timeout=10)
+        assert httpx.post(f"{control}/flush", json={"timeout": 10}, timeout=20).json() == {"success": True}
+        listed = httpx.get(control, timeout=10).json()["deliveries"]
+        assert httpx.post(control, json={"url": "ftp://x"}, timeout=10).status_code == 400
+        assert httpx.post(control, json={}, timeout=10).json() == {"error": '"url" (a string) is required'}
+    (delivery,) = listed
+    assert delivery["id"] == receiver.received[0].headers["svix-id"]
+    assert (delivery["event_type"], delivery["state"], delivery["url"]) == ("team.created", "delivered", receiver.url)
+    assert delivery["payload"] == {"type": "team.created", "data": team.json()}
+    assert [a["status"] for a in delivery["attempts"]] == [204]
+    assert_signed(receiver.received[0], secret)
+
+
 def test_the_cli_delivers_to_webhook_and_prints_its_secret(receiver: Receiver) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "stack_auth.testing", "--port", "0", "--webhook", receiver.url],

@@ -20,6 +20,7 @@ seconds), then given up on. One endpoint's deliveries go out one at a time, in t
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -76,6 +77,18 @@ class Delivery:
     def payload(self) -> Any:
         """The decoded body: ``{"type": ..., "data": ...}``."""
         return json.loads(self.body)
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready view (the control API's ``GET /__emulator__/webhooks``)."""
+        return {
+            "id": self.id,
+            "project_id": self.project_id,
+            "url": self.url,
+            "event_type": self.event_type,
+            "state": self.state,
+            "attempts": [dataclasses.asdict(a) for a in self.attempts],
+            "payload": self.payload,
+        }
 
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
