@@ -300,6 +300,9 @@ def test_without_endpoints_nothing_is_recorded_and_bad_urls_are_refused(emu: Emu
     for url in ("ftp://127.0.0.1/x", "127.0.0.1:8000/x", "http:///x"):
         with pytest.raises(ValueError, match="http"):
             emu.webhooks.add_endpoint(url)
+    for secret in ("whsec_", "whsec_not base64!", "plain words"):
+        with pytest.raises(ValueError, match="whsec_ followed by base64"):
+            emu.webhooks.add_endpoint("http://127.0.0.1:9/x", secret)
 
 
 def test_reset_keeps_the_endpoints(emu: Emulator, receiver: Receiver) -> None:

@@ -82,7 +82,7 @@ class Emulator:
         self.stats = Stats()
         self._services = Services(self._store, self._tokens, password_hash_iterations, base_url)
         #: The webhooks Stack would send, delivered to endpoints (see :class:`~stack_auth.testing.webhooks.Webhooks`).
-        self.webhooks = Webhooks(lambda: self.project_id, seed=seed)
+        self.webhooks = Webhooks(project_id, seed=seed)
         self.project_id = project_id
         self.publishable_client_key = publishable_client_key
         self.secret_server_key = secret_server_key

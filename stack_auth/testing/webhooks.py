@@ -20,6 +20,7 @@ seconds), then given up on. One endpoint's deliveries go out one at a time, in t
 from __future__ import annotations
 
 import base64
+import binascii
 import dataclasses
 import hashlib
 import hmac
@@ -169,7 +170,7 @@ class Webhooks:
 
     def __init__(
         self,
-        default_project_id: Callable[[], str],
+        default_project_id: str,
         *,
         seed: int | None = None,
         retry_schedule: Sequence[float] = DEFAULT_RETRY_SCHEDULE,
@@ -191,7 +192,14 @@ class Webhooks:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"a webhook endpoint must be an http(s) URL, not {url!r}")
-        pid = project_id or self._default_project_id()
+        pid = project_id or self._default_project_id
+        if secret is not None:
+            try:
+                key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+            except (binascii.Error, ValueError):
+                key = b""
+            if not key:
+                raise ValueError("a webhook secret is whsec_ followed by base64 (of its key bytes)")
         with self._cond:
             if self._closed:
                 raise RuntimeError("the emulator's webhooks are closed")
