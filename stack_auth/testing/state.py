@@ -244,11 +244,8 @@ class Project:
     def delete_user(self, user_id: str) -> None:
         """Remove a user with its memberships, permissions and sessions; announce as Stack does: one
         ``team_membership.deleted`` per team (oldest team first), then ``user.deleted`` with those teams."""
-        team_ids = sorted(self.user_teams.get(user_id, {}), key=lambda t: self.teams[t].created_at)
-        for team_id in team_ids:
-            self.announce_membership("team_membership.deleted", team_id, user_id)
-        self.announce("user.deleted", lambda: {"id": user_id, "teams": [{"id": t} for t in team_ids]})
         user = self.users.pop(user_id)
+        team_ids = sorted(self.user_teams.get(user_id, {}), key=lambda t: self.teams[t].created_at)
         if user.primary_email is not None and self.auth_emails.get(user.primary_email) == user_id:
             del self.auth_emails[user.primary_email]
         i = bisect.bisect_left(self.order, (user.signed_up_at, user_id))
@@ -259,6 +256,9 @@ class Project:
             self.team_permissions.pop((team_id, user_id), None)
         for session in [s for s in self.sessions.values() if s.user_id == user_id]:
             self.delete_session(session.id)
+        for team_id in team_ids:
+            self.announce_membership("team_membership.deleted", team_id, user_id)
+        self.announce("user.deleted", lambda: {"id": user_id, "teams": [{"id": t} for t in team_ids]})
 
     # --- teams ---------------------------------------------------------------------------------------------------
 
@@ -268,8 +268,8 @@ class Project:
 
     def delete_team(self, team_id: str) -> None:
         """Remove a team with its memberships and their permissions (Stack announces only ``team.deleted``)."""
-        self.announce("team.deleted", lambda: {"id": team_id})
         del self.teams[team_id]
+        self.announce("team.deleted", lambda: {"id": team_id})
         for user_id in self.members.pop(team_id, {}):
             self.user_teams.get(user_id, {}).pop(team_id, None)
             self.team_permissions.pop((team_id, user_id), None)
