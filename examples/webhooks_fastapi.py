@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from stack_auth.fastapi import StackWebhook
 from stack_auth.webhooks import (
@@ -91,7 +91,7 @@ def create_app(db_path: str) -> FastAPI:
     app = FastAPI()
 
     @app.post("/webhooks/stack")
-    def receive(event: Annotated[WebhookEvent, Depends(StackWebhook())]) -> dict[str, Any]:
+    def receive(event: StackWebhook) -> dict[str, Any]:
         conn = connect(db_path)
         try:
             conn.execute("BEGIN IMMEDIATE")

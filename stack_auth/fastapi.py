@@ -32,11 +32,13 @@ functions, which raise Starlette's ``HTTPException``) in endpoints.
 Stack's webhooks, verified (extra ``webhooks``; the secret from ``STACK_WEBHOOK_SECRET`` unless given)::
 
     from stack_auth.fastapi import StackWebhook
-    from stack_auth.webhooks import UserCreated, WebhookEvent
+    from stack_auth.webhooks import UserCreated
 
     @app.post("/webhooks/stack")
-    async def stack_webhook(event: Annotated[WebhookEvent, Depends(StackWebhook())]) -> None:
+    async def stack_webhook(event: StackWebhook) -> None:     # 400 saying why unless verified
         if isinstance(event, UserCreated): ...
+
+Your own secret or tolerance: ``Annotated[WebhookEvent, Depends(require_webhook(secret=..., tolerance=...))]``.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ __all__ = [
     "get_stack_app",
     "optional_user",
     "require_user",
+    "require_webhook",
     "stack_lifespan",
     "verified_user",
 ]
@@ -213,24 +216,25 @@ OptionalUser = Annotated[AccessTokenClaims | None, Depends(optional_user)]
 FreshUser = Annotated[ServerUser, Depends(fresh_user)]
 
 
-class StackWebhook:
-    """A dependency giving the verified event of a Stack webhook delivery; 400 (saying why) when it is refused.
+def require_webhook(
+    secret: str | None = None, *, tolerance: timedelta = DEFAULT_TOLERANCE
+) -> Callable[[Request], Awaitable[WebhookEvent]]:
+    """A dependency giving the verified event of a Stack webhook delivery, with your own secret or tolerance:
+    ``event: Annotated[WebhookEvent, Depends(require_webhook(secret=..., tolerance=...))]``. It reads the raw body
+    and the headers (:func:`~stack_auth.webhooks.verify_webhook`); a refused delivery is a 400 saying why.
+    ``secret`` defaults to ``STACK_WEBHOOK_SECRET``, read per request."""
 
-    ``event: Annotated[WebhookEvent, Depends(StackWebhook())]``. It reads the raw body and the headers and calls
-    :func:`~stack_auth.webhooks.verify_webhook`; ``secret`` defaults to ``STACK_WEBHOOK_SECRET``, read per request.
-    """
-
-    def __init__(self, secret: str | None = None, *, tolerance: timedelta = DEFAULT_TOLERANCE) -> None:
-        self._secret = secret
-        self.tolerance = tolerance
-
-    async def __call__(self, request: Request) -> WebhookEvent:
+    async def dependency(request: Request) -> WebhookEvent:
         body = await request.body()
         try:
-            return verify_webhook(body, request.headers, secret=self._secret, tolerance=self.tolerance)
+            return verify_webhook(body, request.headers, secret=secret, tolerance=tolerance)
         except WebhookVerificationError as exc:
             logger.info("refused a webhook delivery: %s", exc)
             raise HTTPException(400, str(exc)) from None
 
-    def __repr__(self) -> str:
-        return f"StackWebhook(tolerance={self.tolerance!r})"
+    return dependency
+
+
+#: ``event: StackWebhook``: the verified event of a Stack webhook delivery (secret ``STACK_WEBHOOK_SECRET``,
+#: tolerance 5 minutes); 400 saying why when it is refused.
+StackWebhook = Annotated[WebhookEvent, Depends(require_webhook())]

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from stack_auth.fastapi import StackWebhook, require_webhook
 from stack_auth.webhooks import TeamDeleted, UserCreated, WebhookEvent
 
 try:
@@ -33,15 +34,21 @@ def fastapi_client(seen: list[WebhookEvent], **options: Any) -> Any:
     from fastapi import Depends, FastAPI
     from fastapi.testclient import TestClient
 
-    from stack_auth.fastapi import StackWebhook
-
     app = FastAPI()
 
-    # The dependency as a default: this module's annotations are strings, resolved in module scope.
-    @app.post("/hook")
-    async def hook(event: WebhookEvent = Depends(StackWebhook(**options))) -> dict[str, str]:  # noqa: B008
-        seen.append(event)
-        return {"type": event.type}
+    if options:
+        # Depends() as a default: this module's annotations are strings, resolved in module scope.
+        @app.post("/hook")
+        async def hook_with(event: WebhookEvent = Depends(require_webhook(**options))) -> dict[str, str]:  # noqa: B008
+            seen.append(event)
+            return {"type": event.type}
+
+    else:
+
+        @app.post("/hook")
+        async def hook(event: StackWebhook) -> dict[str, str]:
+            seen.append(event)
+            return {"type": event.type}
 
     return TestClient(app)
 
