@@ -22,7 +22,7 @@ signed the Standard Webhooks way with the endpoint's ``whsec_...`` secret. Pass 
 ``data``, never an error. Every refusal is a :class:`WebhookVerificationError` whose message says why; the secret
 never appears in one. Without ``secret=``, ``STACK_WEBHOOK_SECRET`` is read from the environment.
 
-Framework receivers: :class:`stack_auth.fastapi.StackWebhook`, :func:`stack_auth.flask.verify_webhook_request`,
+Framework receivers: :data:`stack_auth.fastapi.StackWebhook`, :func:`stack_auth.flask.verify_webhook_request`,
 :func:`stack_auth.django.stack_webhook`. The signature scheme is checked by the ``standardwebhooks`` package (extra
 ``webhooks``), imported on the first verification.
 """

@@ -128,7 +128,7 @@ async def test_the_example_mirrors_the_emulator(
     wrapped, server = serve_example(receiver_db, mode)
     try:
         secret = emu.webhooks.add_endpoint(f"{server.url}/webhooks/stack")
-        monkeypatch.setenv("STACK_WEBHOOK_SECRET", secret)  # what StackWebhook() reads, per request
+        monkeypatch.setenv("STACK_WEBHOOK_SECRET", secret)  # what StackWebhook reads, per request
         with emu.serve() as base_url:
             async with AsyncStackServerApp(**server_app_kwargs(emu), base_url=base_url) as app:
                 ada = await app.users.create(primary_email="ada@example.com", display_name="Ada")
