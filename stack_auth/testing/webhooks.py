@@ -116,7 +116,7 @@ class _Endpoint:
         import httpx
 
         owner = self.owner
-        with httpx.Client(timeout=owner.attempt_timeout, trust_env=False) as client:
+        with httpx.Client(trust_env=False) as client:
             while True:
                 with owner._cond:
                     while not self.queue and not owner._closed:
@@ -155,7 +155,7 @@ class _Endpoint:
             "svix-signature": sign(self.secret, delivery.id, stamp, delivery.body),
         }
         try:
-            response = client.post(self.url, content=delivery.body, headers=headers)
+            response = client.post(self.url, content=delivery.body, headers=headers, timeout=self.owner.attempt_timeout)
         except Exception as exc:  # any failure to get an answer is a failed attempt, as for Svix
             return Attempt(now, None, f"{type(exc).__name__}: {exc}")
         return Attempt(now, response.status_code)
@@ -188,7 +188,8 @@ class Webhooks:
 
     def add_endpoint(self, url: str, secret: str | None = None, *, project_id: str | None = None) -> str:
         """Send every event of a project (the default one) to ``url`` from now on; returns its ``whsec_`` secret
-        (``secret`` when given, else a new random one)."""
+        (``secret`` when given, else a new random one). Each endpoint has a delivery thread until :meth:`close`
+        (the ``stack_emulator`` pytest fixture closes its emulator's)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"a webhook endpoint must be an http(s) URL, not {url!r}")
