@@ -294,6 +294,18 @@ def test_an_unreachable_endpoint_records_why(emu: Emulator) -> None:
     assert all(a.error and a.error.startswith("ConnectError") for a in delivery.attempts)
 
 
+def test_a_receiver_slower_than_the_attempt_timeout_fails_the_attempt(emu: Emulator, receiver: Receiver) -> None:
+    receiver.release.clear()
+    emu.webhooks.attempt_timeout = 0.2
+    emu.webhooks.retry_schedule = (0.01,)
+    emu.webhooks.add_endpoint(receiver.url)
+    emu.create_team("t")
+    emu.webhooks.flush(10)
+    (delivery,) = emu.webhooks.deliveries
+    assert delivery.state == "failed"
+    assert [(a.status, (a.error or "").split(":")[0]) for a in delivery.attempts] == [(None, "ReadTimeout")] * 2
+
+
 def test_without_endpoints_nothing_is_recorded_and_bad_urls_are_refused(emu: Emulator) -> None:
     emu.create_user(display_name="quiet")
     assert emu.webhooks.deliveries == []
