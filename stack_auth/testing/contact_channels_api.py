@@ -14,10 +14,11 @@ from typing import Any
 
 from stack_auth.testing import known
 from stack_auth.testing.auth import CLIENT_OR_HIGHER, Auth, require_access
+from stack_auth.testing.channels import ContactChannel
 from stack_auth.testing.codes import code_from_body, create_code, find_code, use_code
 from stack_auth.testing.context import Ctx
 from stack_auth.testing.redirects import check_redirect_url
-from stack_auth.testing.state import ContactChannel, Project
+from stack_auth.testing.state import Project
 from stack_auth.testing.validation import EMAIL_RE, Field, Validator
 from stack_auth.testing.wire import Response, StatusError, json_response, success_response
 
