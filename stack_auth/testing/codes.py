@@ -9,13 +9,16 @@ codes ending the same way). Call these with the store lock held.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from stack_auth.testing import known
+from stack_auth.testing.auth import CLIENT_OR_HIGHER, require_access
 from stack_auth.testing.context import Ctx
 from stack_auth.testing.state import Project, Store
 from stack_auth.testing.validation import Field
+from stack_auth.testing.wire import Response, json_response
 
 #: Stack's ``MAX_ATTEMPTS_PER_CODE``.
 MAX_ATTEMPTS = 20
@@ -101,3 +104,16 @@ def code_from_body(ctx: Ctx) -> str:
         v.fail(f"body.code must be exactly {CODE_LENGTH} characters")
     v.done()
     return str(data["code"])
+
+
+def check_code_route(code_type: str) -> Callable[[Ctx], Awaitable[Response]]:
+    """The ``.../check-code`` route of codes of ``code_type``: ``{"is_code_valid": true}``, or the code's error."""
+
+    async def check_code(ctx: Ctx) -> Response:
+        auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
+        raw = code_from_body(ctx)
+        with ctx.services.store.lock:
+            find_code(ctx.services.store, auth.project, code_type, raw)
+        return json_response({"is_code_valid": True})
+
+    return check_code

@@ -15,7 +15,7 @@ from typing import Any
 from stack_auth.testing import known
 from stack_auth.testing.auth import CLIENT_OR_HIGHER, Auth, require_access
 from stack_auth.testing.channels import ContactChannel
-from stack_auth.testing.codes import code_from_body, create_code, find_code, use_code
+from stack_auth.testing.codes import check_code_route, code_from_body, create_code, use_code
 from stack_auth.testing.context import Ctx
 from stack_auth.testing.redirects import check_redirect_url
 from stack_auth.testing.state import Project
@@ -253,19 +253,11 @@ async def verify(ctx: Ctx) -> Response:
     return success_response()
 
 
-async def check_code(ctx: Ctx) -> Response:
-    auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
-    raw = code_from_body(ctx)
-    with ctx.services.store.lock:
-        find_code(ctx.services.store, auth.project, EMAIL_VERIFICATION, raw)
-    return json_response({"is_code_valid": True})
-
-
 ROUTES = [
     ("GET", "/contact-channels", list_channels),
     ("POST", "/contact-channels", create_channel),
     ("POST", "/contact-channels/verify", verify),
-    ("POST", "/contact-channels/verify/check-code", check_code),
+    ("POST", "/contact-channels/verify/check-code", check_code_route(EMAIL_VERIFICATION)),
     ("GET", "/contact-channels/{user_id}/{contact_channel_id}", get_channel),
     ("PATCH", "/contact-channels/{user_id}/{contact_channel_id}", update_channel),
     ("DELETE", "/contact-channels/{user_id}/{contact_channel_id}", delete_channel),

@@ -21,8 +21,8 @@ def _current_user_id(auth: Auth) -> str | None:
     return auth.user.id if auth.user is not None else None
 
 
-def check_lists_own_permissions(auth: Auth, user_id: str | None) -> None:
-    """A client lists its own user's permissions only (project and team lists alike)."""
+def check_lists_own(auth: Auth, user_id: str | None, what: str) -> None:
+    """A client lists its own user's ``what`` only (teams, project and team permissions alike)."""
     if auth.type != "client":
         return
     current = _current_user_id(auth)
@@ -31,7 +31,7 @@ def check_lists_own_permissions(auth: Auth, user_id: str | None) -> None:
     if user_id != current:
         raise StatusError(
             403,
-            'Client can only list permissions for their own user. user_id must be either "me" or the ID of the '
+            f'Client can only list {what} for their own user. user_id must be either "me" or the ID of the '
             "current user",
         )
 
@@ -64,7 +64,7 @@ async def list_project_permissions(ctx: Ctx) -> Response:
     v = ctx.validator()
     user_id, permission_id, recursive = permission_list_query(ctx, auth, v)
     v.done()
-    check_lists_own_permissions(auth, user_id)
+    check_lists_own(auth, user_id, "permissions")
     project = auth.project
     with ctx.services.store.lock:
         holders = [user_id] if user_id is not None else list(project.project_permissions)

@@ -18,6 +18,7 @@ from stack_auth.testing import known
 from stack_auth.testing.auth import CLIENT_OR_HIGHER, Auth, require_access
 from stack_auth.testing.codes import (
     VerificationCode,
+    check_code_route,
     code_from_body,
     create_code,
     find_code,
@@ -176,14 +177,6 @@ async def accept(ctx: Ctx) -> Response:
     return json_response({})
 
 
-async def check_code(ctx: Ctx) -> Response:
-    auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
-    raw = code_from_body(ctx)
-    with ctx.services.store.lock:
-        find_code(ctx.services.store, auth.project, TEAM_INVITATION, raw)
-    return json_response({"is_code_valid": True})
-
-
 async def details(ctx: Ctx) -> Response:
     auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
     raw = code_from_body(ctx)
@@ -201,7 +194,7 @@ ROUTES = [
     ("POST", "/team-invitations/send-code", send_code),
     ("GET", "/team-invitations", list_invitations),
     ("POST", "/team-invitations/accept", accept),
-    ("POST", "/team-invitations/accept/check-code", check_code),
+    ("POST", "/team-invitations/accept/check-code", check_code_route(TEAM_INVITATION)),
     ("POST", "/team-invitations/accept/details", details),
     ("DELETE", "/team-invitations/{id}", revoke_invitation),
 ]

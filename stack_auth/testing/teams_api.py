@@ -14,7 +14,7 @@ from stack_auth.testing.auth import CLIENT_OR_HIGHER, SERVER_OR_HIGHER, Auth, re
 from stack_auth.testing.context import Ctx
 from stack_auth.testing.operations import create_team
 from stack_auth.testing.permissions_api import (
-    check_lists_own_permissions,
+    check_lists_own,
     check_permission_scope,
     permission_list_query,
 )
@@ -84,16 +84,7 @@ async def list_teams(ctx: Ctx) -> Response:
     user_id = v.user_id_or_me("query", "user_id", q.get("user_id"), _current_user_id(auth), required=False)
     v.one_of("query", "add_current_user", q.get("add_current_user"), ("true", "false"))
     v.done()
-    if auth.type == "client":
-        current = _current_user_id(auth)
-        if current is None:
-            raise known.cannot_get_own_user_without_user()
-        if user_id != current:
-            raise StatusError(
-                403,
-                'Client can only list teams for their own user. user_id must be either "me" or the ID of the '
-                "current user",
-            )
+    check_lists_own(auth, user_id, "teams")
     project = auth.project
     with ctx.services.store.lock:
         teams = list(project.teams.values())
@@ -256,7 +247,7 @@ async def list_team_permissions(ctx: Ctx) -> Response:
     user_id, permission_id, recursive = permission_list_query(ctx, auth, v, ("team_id",))
     team_id = v.uuid("query", "team_id", ctx.request.query.get("team_id"), required=False)
     v.done()
-    check_lists_own_permissions(auth, user_id)
+    check_lists_own(auth, user_id, "permissions")
     project = auth.project
     items: list[dict[str, Any]] = []
     with ctx.services.store.lock:
