@@ -18,7 +18,17 @@ from urllib.parse import parse_qsl, unquote
 
 import anyio
 
-from stack_auth.testing import known, sessions_api, teams_api, users_api
+from stack_auth.testing import (
+    contact_channels_api,
+    known,
+    permissions_api,
+    projects_api,
+    sessions_api,
+    team_invitations_api,
+    team_member_profiles_api,
+    teams_api,
+    users_api,
+)
 from stack_auth.testing.auth import parse_auth
 from stack_auth.testing.context import ApiRequest, Ctx, Services
 from stack_auth.testing.defaults import API_PREFIX
@@ -101,7 +111,18 @@ class Router:
         return [*self._static, *dynamic]
 
 
-ROUTER = Router([*users_api.ROUTES, *teams_api.ROUTES, *sessions_api.ROUTES])
+ROUTER = Router(
+    [
+        *users_api.ROUTES,
+        *teams_api.ROUTES,
+        *sessions_api.ROUTES,
+        *permissions_api.ROUTES,
+        *contact_channels_api.ROUTES,
+        *team_invitations_api.ROUTES,
+        *team_member_profiles_api.ROUTES,
+        *projects_api.ROUTES,
+    ]
+)
 
 
 def parse_body(method: str, headers: dict[str, str], raw: bytes) -> Any:
@@ -190,13 +211,23 @@ class ApiApp:
 
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         raw = await _read_body(receive)
-        response, request = await self._respond(scope, method, path, raw_path, full_path, headers, raw, found)
+        response = await self._respond(scope, method, path, raw_path, full_path, headers, raw, found)
         apply_status_override(response, "x-stack-override-error-status" in headers)
         response.headers.append((b"x-stack-request-id", str(uuid.uuid4()).encode("latin-1")))
         if plan is not None and plan.after is not None:
             await self._fault(send, plan.after, response, method, template, path, labels, handled=True)
             return
-        self.stats.record(method, template, path, response.status, handled=True, faults=labels, request=request)
+        self.stats.record(
+            method,
+            template,
+            path,
+            response.status,
+            handled=True,
+            faults=labels,
+            query_string=scope.get("query_string", b""),
+            raw_body=raw,
+            params=found[1] if found is not None else None,
+        )
         await send_response(send, response)
 
     async def _respond(
@@ -209,27 +240,25 @@ class ApiApp:
         headers: dict[str, str],
         raw: bytes,
         found: tuple[Route, dict[str, str]] | None,
-    ) -> tuple[Response, ApiRequest | None]:
-        """The answer, and the request as the route saw it (None when no route got it)."""
-        request = None
+    ) -> Response:
         try:
             if found is None:
                 if method == "OPTIONS":
-                    return Response(200, b"", [(b"access-control-allow-origin", b"*")]), None
+                    return Response(200, b"", [(b"access-control-allow-origin", b"*")])
                 if ROUTER.knows_path(path, raw_path):
                     raise StatusError(405, "Method not allowed")
                 raise StatusError(404, f"Not found: {method} {full_path}")
             route, params = found
             body = parse_body(method, headers, raw)
+            auth = parse_auth(self.services.store, self.services.tokens, headers)
             query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
             request = ApiRequest(method, path, full_path, query, headers, body, params, _origin(scope, headers))
-            auth = parse_auth(self.services.store, self.services.tokens, headers)
-            return await route.handler(Ctx(self.services, request, auth)), request
+            return await route.handler(Ctx(self.services, request, auth))
         except (KnownError, StatusError) as exc:
-            return exc.to_response(), request
+            return exc.to_response()
         except Exception:
             logger.exception("emulator bug while answering %s %s", method, full_path)
-            return text_response("Internal server error (emulator bug; see the stack_auth.testing log).", 500), request
+            return text_response("Internal server error (emulator bug; see the stack_auth.testing log).", 500)
 
     async def _fault(
         self,

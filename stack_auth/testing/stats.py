@@ -6,7 +6,7 @@ count under ``"METHOD <unmatched>"``. ``count()`` takes the same route specs as 
     assert emu.stats.count("POST /users") == 1              # exactly one POST reached the server
     assert emu.stats.count("POST /users", handled=True) == 1  # ... and the route ran once (no fault before it)
 
-``history`` keeps the last requests as the routes saw them: decoded path parameters, query and JSON body::
+``history`` keeps the last requests: route, decoded path parameters, query and body::
 
     seen = emu.stats.history[-1]
     assert (seen.route, seen.params, seen.body) == ("PATCH /users/{user_id}", {"user_id": uid}, {"display_name": None})
@@ -14,16 +14,15 @@ count under ``"METHOD <unmatched>"``. ``count()`` takes the same route specs as 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from urllib.parse import parse_qsl
 
 from stack_auth.testing.faults import RouteMatcher
-
-if TYPE_CHECKING:
-    from stack_auth.testing.context import ApiRequest
 
 
 @dataclass
@@ -36,11 +35,7 @@ class RouteStats:
 
 @dataclass(frozen=True)
 class RequestRecord:
-    """One request as the emulator saw it (the last 10 000 are kept).
-
-    ``params``, ``query`` and ``body`` are what the route got (decoded path parameters, query values, parsed body);
-    empty (``body`` None) when no route got the request or its body could not be read.
-    """
+    """One request as the emulator saw it (the last 10 000 are kept)."""
 
     method: str
     path: str
@@ -48,9 +43,24 @@ class RequestRecord:
     status: int | None
     handled: bool
     faults: tuple[str, ...]
+    # Kept raw (decoding costs nothing unless a test asks) and out of repr: bodies carry passwords and codes.
+    query_string: bytes = field(default=b"", repr=False)
+    raw_body: bytes = field(default=b"", repr=False)
+    #: The path parameters as the route got them (each decoded on its own: ``a%2Fb`` is ``a/b``).
     params: Mapping[str, str] = field(default_factory=dict)
-    query: Mapping[str, str] = field(default_factory=dict)
-    body: Any = None
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The query parameters the request carried: ``{"user_id": "...", "recursive": "true"}``."""
+        return dict(parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True))
+
+    @property
+    def body(self) -> Any:
+        """The JSON body the request carried (None when it had none or it was not JSON)."""
+        try:
+            return json.loads(self.raw_body) if self.raw_body else None
+        except ValueError:
+            return None
 
 
 class Stats:
@@ -71,9 +81,11 @@ class Stats:
         *,
         handled: bool,
         faults: tuple[str, ...] = (),
-        request: ApiRequest | None = None,
+        query_string: bytes = b"",
+        raw_body: bytes = b"",
+        params: Mapping[str, str] | None = None,
     ) -> None:
-        """Count one request (``status`` None: the connection was dropped; ``request``: what the route got)."""
+        """Count one request (``status`` None: the connection was dropped)."""
         key = f"{method} {template}"
         with self._lock:
             rs = self._routes.get(key)
@@ -87,8 +99,9 @@ class Stats:
                 rs.statuses[status] += 1
             for f in faults:
                 rs.faults[f] += 1
-            seen = (request.params, request.query, request.body) if request is not None else ({}, {}, None)
-            self.history.append(RequestRecord(method, path, key, status, handled, faults, *seen))
+            self.history.append(
+                RequestRecord(method, path, key, status, handled, faults, query_string, raw_body, params or {})
+            )
 
     def count(self, route: str = "*", *, handled: bool = False) -> int:
         """Requests that reached routes matching ``route`` (``handled=True``: only those whose route ran)."""
@@ -100,6 +113,16 @@ class Stats:
                 if matcher(method, template, template):
                     total += rs.handled if handled else rs.received
             return total
+
+    def requests(self, route: str = "*") -> list[RequestRecord]:
+        """The kept requests to routes matching ``route``, oldest first: exactly what the server received::
+
+        (seen,) = emu.stats.requests("GET /project-permissions")
+        assert (seen.path, seen.query, seen.body) == ("/project-permissions", {"user_id": uid}, None)
+        """
+        matcher = RouteMatcher(route)
+        with self._lock:
+            return [r for r in self.history if matcher(r.method, r.route.partition(" ")[2], r.path)]
 
     @property
     def total(self) -> int:
