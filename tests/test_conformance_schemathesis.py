@@ -237,8 +237,7 @@ def test_the_run_covers_every_documented_route_the_emulator_serves(kind: str) ->
     documented = {(m.upper(), _template_shape(t)) for t, ops in full.items() for m in ops}
     served = {(m, _template_shape(t)) for m, t in ROUTER.routes()}
     assert in_run == documented & served
-    assert ("GET", "/users/{}") in in_run or kind == "client"
-    assert ("GET", "/users/me") in in_run
+    assert {("GET", "/users/me"), ("PATCH", "/teams/{}")} <= in_run  # not vacuous: today's routes are in it
 
 
 def test_every_world_starts_alike_with_existing_objects_to_name() -> None:

@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import stack_auth.models as models
-from stack_auth import AsyncStackClientApp, AsyncStackServerApp
+from stack_auth import AsyncStackClientApp, AsyncStackServerApp, StackServerApp
 from stack_auth._decode import decode
 from stack_auth._exceptions import KNOWN_ERRORS, MalformedResponseError, StackAuthApiError, status_class
 from stack_auth._http import RawResponse
@@ -388,6 +388,19 @@ async def test_a_path_segment_reaches_the_emulator_unchanged_or_is_refused_befor
     seen = emulator.stats.history[-1]
     assert seen.route == "POST /team-permissions/{team_id}/{user_id}/{permission_id}", seen
     assert seen.params == {"team_id": world["team_id"], "user_id": world["user_id"], "permission_id": text}
+
+
+@settings(max_examples=25, suppress_health_check=FIXTURE_HEALTH)
+@given(query=ANY_TEXT, segment=ANY_TEXT.filter(lambda t: t not in ("", ".", "..")))
+def test_the_sync_api_encodes_alike(
+    sync_app: StackServerApp, emulator: Emulator, world: dict[str, str], query: str, segment: str
+) -> None:
+    """The generated sync API over a real socket (httpx.Client): the same strings arrive."""
+    sync_app.users.list_page(query=query, limit=1)
+    assert emulator.stats.history[-1].query.get("query") == query
+    with contextlib.suppress(StackAuthApiError):
+        sync_app.teams.revoke_permission(world["team_id"], world["user_id"], segment)
+    assert emulator.stats.history[-1].params.get("permission_id") == segment
 
 
 def _arg_values(name: str, annotation: Any) -> st.SearchStrategy[Any] | None:
