@@ -42,7 +42,7 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(name="api-snapshot")
 def api_snapshot(session: nox.Session) -> None:
-    """Accept a change of the public API: rewrite the snapshot (tests/data/public-api.txt) from the source."""
+    """Accept a change of the public API: rewrite the snapshot (tests/public-api.txt) from the source."""
     session.install("griffe>=1.7")
     session.run("python", "scripts/api_snapshot.py")
 

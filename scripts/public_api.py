@@ -1,6 +1,6 @@
 """The public API of ``stack_auth``, defined once for the reference site and for the API snapshot.
 
-    python scripts/public_api.py           # rewrite tests/data/public-api.txt: accept an intended API change
+    python scripts/public_api.py           # rewrite tests/public-api.txt: accept an intended API change
     python scripts/public_api.py --check   # exit 1, with a diff, when the source's public API differs from it
 
 What is public (read from the source with griffe, nothing is imported):
@@ -32,7 +32,7 @@ import griffe
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "stack_auth"
-SNAPSHOT = ROOT / "tests" / "data" / "public-api.txt"
+SNAPSHOT = ROOT / "tests" / "public-api.txt"
 #: Modules beside the resources whose classes an app hands out as attributes (``app.bulk``).
 APP_PARTS = ("_bulk",)
 #: Submodules of ``stack_auth.testing`` that are API (the rest is the emulator's implementation).
@@ -56,9 +56,11 @@ class Page:
     sections: list[Section] = field(default_factory=list)
 
 
-def load() -> griffe.Module:
-    """The package as griffe reads it from this checkout."""
-    package = griffe.load(PACKAGE, search_paths=[str(ROOT)], resolve_aliases=True, resolve_external=False)
+def load(root: Path = ROOT) -> griffe.Module:
+    """The package as griffe reads it from the checkout at ``root``."""
+    package = griffe.load(
+        PACKAGE, search_paths=[str(root)], try_relative_path=False, resolve_aliases=True, resolve_external=False
+    )
     assert isinstance(package, griffe.Module)
     return package
 
@@ -144,26 +146,33 @@ def pages(package: griffe.Module) -> list[Page]:
 
 
 def documented_objects(package: griffe.Module) -> Iterator[tuple[str, griffe.Object]]:
-    """Every object the reference shows, by the path it shows it under, classes' public members included."""
+    """Every object the reference shows, by the path it shows it under, classes' public members included.
+
+    A member a class inherits from another documented class is listed under that class only: a change to it then
+    shows once, not once per subclass (the error tree has 144 classes)."""
+    homed = [(section.module, name) for page in pages(package) for section in page.sections for name in section.members]
+    documented = {package.modules_collection[module][name].canonical_path for module, name in homed}
 
     def members(path: str, obj: griffe.Object) -> Iterator[tuple[str, griffe.Object]]:
         yield path, obj
         if obj.is_class:
             for name, member in sorted(obj.all_members.items()):
-                if name.startswith("_"):
-                    continue
                 target = member.final_target if member.is_alias else member
-                if _is_external(target):
+                if name.startswith("_") or _is_external(target) or _inherited_from(target, obj, documented):
                     continue
                 yield from members(f"{path}.{name}", target)
 
-    for page in pages(package):
-        for section in page.sections:
-            module = package.modules_collection[section.module]
-            yield section.module, module
-            for name in section.members:
-                member = module[name]
-                yield from members(f"{section.module}.{name}", member.final_target if member.is_alias else member)
+    for module_path in dict.fromkeys(module for module, _ in homed):
+        yield module_path, package.modules_collection[module_path]
+    for module_path, name in homed:
+        member = package.modules_collection[module_path][name]
+        yield from members(f"{module_path}.{name}", member.final_target if member.is_alias else member)
+
+
+def _inherited_from(member: griffe.Object, cls: griffe.Object, documented: set[str]) -> bool:
+    """Whether ``member`` of ``cls`` is defined on another class that the reference documents."""
+    owner = member.parent
+    return owner is not None and owner.path != cls.path and owner.canonical_path in documented
 
 
 def _is_external(obj: griffe.Object) -> bool:
@@ -201,7 +210,7 @@ def _parameters(function: griffe.Function) -> str:
     return f"({', '.join(out)})"
 
 
-def _signature(obj: griffe.Object) -> str:
+def _signature(obj: griffe.Object, documented: set[str]) -> str:
     if isinstance(obj, griffe.Function):
         labels = "".join(f"@{label} " for label in sorted(obj.labels) if label in ("property", "classmethod"))
         returns = f" -> {obj.returns}" if obj.returns is not None else ""
@@ -210,7 +219,9 @@ def _signature(obj: griffe.Object) -> str:
     if isinstance(obj, griffe.Class):
         init = obj.all_members.get("__init__")
         target = init.final_target if init is not None and init.is_alias else init
-        made = _parameters(target) if isinstance(target, griffe.Function) and not _is_external(target) else ""
+        shown = isinstance(target, griffe.Function) and not _is_external(target)
+        shown = shown and target is not None and not _inherited_from(target, obj, documented)
+        made = _parameters(target) if shown and isinstance(target, griffe.Function) else ""
         return f"class ({', '.join(str(base) for base in obj.bases)}){made}"
     if isinstance(obj, griffe.Attribute):
         return f"attribute: {obj.annotation}" if obj.annotation is not None else "attribute"
@@ -219,7 +230,8 @@ def _signature(obj: griffe.Object) -> str:
 
 def snapshot(package: griffe.Module) -> str:
     """One line per public object: its path and signature, sorted (a stable text to diff)."""
-    lines = {f"{path} {_signature(obj)}" for path, obj in documented_objects(package)}
+    documented = {obj.canonical_path for _, obj in documented_objects(package)}
+    lines = {f"{path} {_signature(obj, documented)}" for path, obj in documented_objects(package)}
     return "\n".join(sorted(lines)) + "\n"
 
 
@@ -257,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     current = snapshot(load())
     if not args.check:
         SNAPSHOT.write_text(current)
-        print(f"wrote {SNAPSHOT.relative_to(ROOT)} ({current.count(chr(10))} public names)")
+        print(f"wrote {SNAPSHOT} ({current.count(chr(10))} public names)")
         return 0
     committed = SNAPSHOT.read_text() if SNAPSHOT.exists() else ""
     if committed == current:
