@@ -11,8 +11,9 @@ nox.options.reuse_existing_virtualenvs = True
 @nox.session
 @nox.parametrize("http", ["httpx", "httpx2"])
 def tests(session: nox.Session, http: str) -> None:
-    """The whole suite, async tests on asyncio and trio: once with httpx only, once with httpx2 installed (then the
-    SDK's own clients use httpx2). ``nox -s "tests(http='httpx2')"`` runs one."""
+    """The whole suite on asyncio and trio, with httpx only or with httpx2 installed (then the SDK uses httpx2).
+
+    ``nox -s tests`` runs both; ``nox -s "tests(http='httpx2')"`` one."""
     session.install("-e", ".[dev,httpx2]" if http == "httpx2" else ".[dev]")
     # tests/test_httpx_choice.py checks that the SDK really runs on the library this session is for.
     session.run("pytest", *session.posargs, env={"STACK_AUTH_TEST_HTTPX": http})

@@ -34,18 +34,31 @@ def readme_pages() -> list[tuple[str, str, str]]:
     """(path, title, markdown) of the home page and one guide per README section."""
     text = README.read_text()
     starts = [m.start() for m in SECTION.finditer(text)]
-    intro = text[: starts[0]] if starts else text
-    pages = [("index.md", "Home", intro)]
+    parts = [("index.md", "Home", text[: starts[0]] if starts else text)]
     for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
         section = text[start:end]
         title = SECTION.match(section)
         assert title is not None
         name = title.group(1).strip()
-        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         # "## Title" becomes the page's "# Title"; its "###" subsections its "##".
-        body = re.sub(r"^#(#+) ", r"\1 ", section, flags=re.M)
-        pages.append((f"guides/{slug}.md", name, body))
-    return pages
+        parts.append((f"guides/{_slug(name)}.md", name, re.sub(r"^#(#+) ", r"\1 ", section, flags=re.M)))
+    guides = {path.removeprefix("guides/").removesuffix(".md") for path, _, _ in parts[1:]}
+
+    def relink(path: str, markdown: str) -> str:
+        """The README's links to its own sections (``[x](#slug)``) point at their guide pages."""
+        prefix = "" if path.startswith("guides/") else "guides/"
+        return re.sub(
+            r"\]\(#([a-z0-9-]+)\)",
+            lambda m: f"]({prefix}{m.group(1)}.md)" if m.group(1) in guides else m.group(0),
+            markdown,
+        )
+
+    return [(path, title, relink(path, markdown)) for path, title, markdown in parts]
+
+
+def _slug(title: str) -> str:
+    """GitHub's anchor of a heading, also the guide's file name: ``"httpx or httpx2"`` -> ``httpx-or-httpx2``."""
+    return re.sub(r"[^a-z0-9 -]", "", title.lower()).replace(" ", "-")
 
 
 def reference_pages() -> list[tuple[str, str, str]]:
