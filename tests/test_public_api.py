@@ -7,25 +7,18 @@ diff; an intended one is accepted with ``python scripts/public_api.py`` (or ``no
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from apps import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _public_api() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("public_api", ROOT / "scripts" / "public_api.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("public_api")
 
 
 def test_the_public_api_is_the_committed_snapshot() -> None:
