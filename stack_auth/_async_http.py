@@ -13,6 +13,7 @@ without I/O when the next loop arrives.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import weakref
 from typing import Any, Protocol
@@ -68,6 +69,9 @@ class AsyncHttpBackend:
 
     def __init__(self, *, http_client: AsyncHTTPClient | None = None, max_connections: int = 64) -> None:
         chosen_name()  # a bad STACK_AUTH_HTTPX fails when the app is created, not on its first request
+        if http_client is None and "trio" in sys.modules:
+            # Trio's pools are httpx clients: import the library now rather than on the loop at the first request.
+            library()
         self._user_pool = None if http_client is None else HttpxPool(http_client, owned=False)
         self._max_connections = max_connections
         self._pools: weakref.WeakKeyDictionary[Any, _Pool] = weakref.WeakKeyDictionary()
