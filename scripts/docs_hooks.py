@@ -132,8 +132,8 @@ def routes_page(package: Any) -> str:
     ]
     for module, routes in sorted(public_api.emulator_routes(package).items()):
         lines.append(f"## `{module}`\n")
-        lines.append("| method | path | handler |\n|---|---|---|")
-        lines.extend(f"| `{method}` | `{path}` | `{handler}` |" for method, path, handler in routes)
+        lines.append("| method | path | what it does |\n|---|---|---|")
+        lines.extend(f"| `{method}` | `{path}` | {what.replace('|', '/')} |" for method, path, what in routes)
         lines.append("")
     return "\n".join(lines)
 

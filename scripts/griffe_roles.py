@@ -16,6 +16,7 @@ import griffe
 
 ROLE = re.compile(r":(?:py:)?(?:class|meth|func|mod|attr|exc|obj|data|const):`(~?)([^`<]+?)(?:\s*<([^>`]+)>)?`")
 LITERAL_BLOCK = re.compile(r"::(?=\n\n)")
+BARE_LITERAL_BLOCK = re.compile(r"^[ \t]*::\n(?=\n)", re.M)
 
 
 class SphinxRoles(griffe.Extension):
@@ -44,7 +45,8 @@ def convert(text: str, where: griffe.Object) -> str:
         title = first.strip() if explicit else short
         return f"[`{title}`][{resolve(target, where)}]"
 
-    return LITERAL_BLOCK.sub(":", ROLE.sub(link, text))
+    # "text::" introduces a code block as "text:"; a "::" line on its own goes.
+    return LITERAL_BLOCK.sub(":", BARE_LITERAL_BLOCK.sub("", ROLE.sub(link, text)))
 
 
 def resolve(target: str, where: griffe.Object) -> str:

@@ -236,22 +236,29 @@ def snapshot(package: griffe.Module) -> str:
 
 
 def emulator_routes(package: griffe.Module) -> dict[str, list[tuple[str, str, str]]]:
-    """The routes the emulator serves, by module: (method, path template, handler) from each ``ROUTES`` list."""
+    """The routes the emulator serves, by module: (method, path template, what the handler's docstring says) from
+    each ``ROUTES`` list of ``(method, path, handler)`` tuples; an entry that is not such a tuple shows as written."""
     found: dict[str, list[tuple[str, str, str]]] = {}
     for module in _all_modules(package["testing"]):
         routes = module.members.get("ROUTES")
         if routes is None or routes.is_alias or not isinstance(routes, griffe.Attribute) or routes.value is None:
             continue
         node = ast.parse(str(routes.value), mode="eval").body
-        if isinstance(node, (ast.List, ast.Tuple)):
-            found[module.path] = [
-                (item.elts[0].value, item.elts[1].value, ast.unparse(item.elts[2]))
-                for item in node.elts
-                if isinstance(item, ast.Tuple)
-                and len(item.elts) >= 3
-                and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in item.elts[:2])
-            ]
+        items = node.elts if isinstance(node, (ast.List, ast.Tuple)) else [node]
+        found[module.path] = [_route(module, item) for item in items]
     return found
+
+
+def _route(module: griffe.Module, item: ast.expr) -> tuple[str, str, str]:
+    parts = item.elts if isinstance(item, ast.Tuple) else []
+    if len(parts) < 3 or not all(isinstance(p, ast.Constant) and isinstance(p.value, str) for p in parts[:2]):
+        return ("", ast.unparse(item), "")
+    method, path = (p.value for p in parts[:2] if isinstance(p, ast.Constant))
+    handler = ast.unparse(parts[2])
+    member = module.members.get(handler)
+    target = member.final_target if member is not None and member.is_alias else member
+    doc = target.docstring.value.strip().split("\n\n")[0].replace("\n", " ") if target and target.docstring else ""
+    return (method, path, doc or f"`{handler}`")
 
 
 def _all_modules(module: griffe.Module) -> Iterator[griffe.Module]:
