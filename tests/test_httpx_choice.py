@@ -231,6 +231,11 @@ def test_a_bad_timeout_is_refused(emulator: Emulator, timeout: Any) -> None:
 # --- errors raised inside either library ---------------------------------------------------------------------------
 
 
+def _other(name: str) -> ModuleType:
+    """The other library when both are installed (a client of one, a ``Timeout`` of the other), else the same."""
+    return LIBRARIES[next((other for other in NAMES if other != name), name)]
+
+
 def _async_client(lib: ModuleType, emulator: Emulator | None = None) -> Any:
     if emulator is None:
         return lib.AsyncClient()
@@ -257,7 +262,9 @@ async def test_async_errors_of_either_library_map_to_the_same_types(emulator: Em
     with emulator.serve() as url:
         async with (
             _async_client(lib) as client,
-            AsyncStackServerApp(**options, base_url=url, http_client=client, timeout=lib.Timeout(5.0, read=0.1)) as app,
+            AsyncStackServerApp(
+                **options, base_url=url, http_client=client, timeout=_other(client_library).Timeout(5.0, read=0.1)
+            ) as app,
         ):
             with pytest.raises(APITimeoutError) as slow:
                 await app.users.list_page()
@@ -290,8 +297,10 @@ def test_sync_errors_of_either_library_map_to_the_same_types(emulator: Emulator,
     emulator.faults.latency(1.0, route="GET /users")
     with (
         emulator.serve() as url,
-        lib.Client(timeout=lib.Timeout(5.0, read=0.1)) as client,
-        StackServerApp(**options, base_url=url, http_client=client, timeout=lib.Timeout(5.0, read=0.1)) as app,
+        lib.Client() as client,
+        StackServerApp(
+            **options, base_url=url, http_client=client, timeout=_other(client_library).Timeout(5.0, read=0.1)
+        ) as app,
         pytest.raises(APITimeoutError) as slow,
     ):
         app.users.list_page()
