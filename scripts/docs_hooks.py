@@ -16,10 +16,11 @@ import logging
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.structure.files import File, Files
+if TYPE_CHECKING:  # mkdocs itself is imported only by the hooks it calls, so the page builders run without it
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.files import Files
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -173,6 +174,8 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
+    from mkdocs.structure.files import File
+
     for path, _, content in _generated:
         files.append(File.generated(config, path, content=content))
     return files

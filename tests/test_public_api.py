@@ -81,3 +81,29 @@ def test_a_new_resource_and_model_module_get_pages_and_must_be_documented(tmp_pa
 
 def test_the_source_has_a_docstring_for_every_public_name() -> None:
     assert _public_api().undocumented(_public_api().load()) == []
+
+
+def test_every_readme_section_is_a_guide_page_and_its_links_follow() -> None:
+    hooks = load_script("docs_hooks")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    pages = {path: (title, markdown) for path, title, markdown in hooks.readme_pages()}
+    sections = [line[3:] for line in readme.splitlines() if line.startswith("## ")]
+    assert [title for path, (title, _) in pages.items() if path != "index.md"] == sections
+    guide = pages["guides/httpx-or-httpx2.md"][1]
+    assert guide.startswith("# httpx or httpx2\n")  # the section's heading is the page's
+    home = pages["index.md"][1]
+    assert home.startswith("# stack-auth\n")
+    assert "(guides/httpx-or-httpx2.md)" in home  # the README's "(#httpx-or-httpx2)", on the site
+
+
+def test_the_reference_has_a_page_per_resource_and_public_module_and_the_emulator_routes() -> None:
+    hooks = load_script("docs_hooks")
+    pages = {path: markdown for path, _, markdown in hooks.reference_pages()}
+    resources = sorted(p.stem for p in (ROOT / "stack_auth/_async/resources").glob("[!_]*.py"))
+    shown = sorted(p.removeprefix("reference/resources/").removesuffix(".md") for p in pages if "/resources/" in p)
+    assert shown == sorted([*resources, "bulk"])
+    assert "::: stack_auth._async.resources.users\n" in pages["reference/resources/users.md"]
+    assert "::: stack_auth._sync.resources.users\n" in pages["reference/resources/users.md"]
+    assert "- [`NotFoundError`][stack_auth.errors.NotFoundError]" in pages["reference/errors.md"]
+    assert "    - [`UserNotFound`][stack_auth.errors.UserNotFound]" in pages["reference/errors.md"]
+    assert "| `POST` | `/users` |" in pages["reference/testing/routes.md"]
