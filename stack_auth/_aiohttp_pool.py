@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import aiohttp.helpers
-import httpx
 import yarl
 
 from stack_auth._http import RawResponse, connection_error
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class AiohttpPool:
@@ -68,8 +71,27 @@ class AiohttpPool:
     async def aclose(self) -> None:
         await self.session.close()
 
-    def detach(self) -> None:
-        """Forget a pool whose event loop has closed. Its sockets cannot be closed without that loop (aiohttp
-        closes them with a coroutine); they are released when collected, with at most a ResourceWarning, never an
-        "Event loop is closed" error."""
+    def close_without_loop(self) -> None:
+        """Close the sockets of a pool whose event loop is closed, and mark the pool closed.
+
+        aiohttp closes connections through their loop, impossible once it is closed; left alone, the sockets would
+        stay open until collected, then be closed with a ResourceWarning each and an "Unclosed connector" report on
+        stderr. A socket closes fine without its loop, so that is done here, and the server sees the connections end
+        at once. This reaches into aiohttp's and asyncio's private fields: tests/test_lifecycle.py counts the
+        server's open connections to show it works with the versions we support.
+        """
+        connector = self.session.connector
         self.session.detach()
+        if connector is None or connector.closed:
+            return
+        protocols = [proto for idle in connector._conns.values() for proto, _ in idle]
+        protocols += connector._acquired
+        for proto in protocols:
+            transport: Any = proto.transport
+            while hasattr(transport, "_ssl_protocol"):  # TLS: the socket is under the TLS layer's transport
+                transport = transport._ssl_protocol._transport
+            sock = getattr(transport, "_sock", None)  # asyncio's own transports; uvloop's close themselves
+            if sock is not None:
+                sock.close()
+                transport._sock = None  # else its __del__ warns and closes it again
+        connector._close()  # on a closed loop this only marks the connector closed and forgets the connections

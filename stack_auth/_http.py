@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
-import httpx
 
 from stack_auth._config import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT
 from stack_auth._exceptions import APIConnectionError, APITimeoutError
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @attrs.frozen(slots=True)
@@ -22,18 +24,19 @@ class RawResponse:
     content: bytes
 
 
-TimeoutTypes = float | httpx.Timeout | None
+TimeoutTypes: TypeAlias = "float | httpx.Timeout | None"
 
 
 def to_httpx_timeout(timeout: TimeoutTypes) -> httpx.Timeout:
     """One reading of the timeout option: a float is the read/write/pool limit with a shorter connect limit."""
+    # httpx is imported here, when an app is built, not with the package: `from stack_auth import
+    # AsyncStackServerApp` stays cheaper than `import httpx` (see benchmarks, P5).
+    import httpx
+
     if isinstance(timeout, httpx.Timeout):
         return timeout
     seconds = DEFAULT_TIMEOUT if timeout is None else float(timeout)
     return httpx.Timeout(seconds, connect=min(seconds, DEFAULT_CONNECT_TIMEOUT))
-
-
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, ConnectionRefusedError)
 
 
 def connection_error(exc: BaseException, method: str, url: str, *, never_sent: bool = False) -> APIConnectionError:
@@ -42,8 +45,13 @@ def connection_error(exc: BaseException, method: str, url: str, *, never_sent: b
     ``never_sent`` (or an httpx connect failure) says the connection was never opened, so the server cannot have
     seen the request and even a POST may be sent again.
     """
-    never_sent = never_sent or isinstance(exc, _NEVER_SENT)
-    timeouts: tuple[type[BaseException], ...] = (httpx.TimeoutException, TimeoutError)
+    never: tuple[type[BaseException], ...] = (ConnectionRefusedError,)
+    timeouts: tuple[type[BaseException], ...] = (TimeoutError,)
+    httpx = sys.modules.get("httpx")  # not imported: the failure cannot be one of its exceptions
+    if httpx is not None:
+        never += (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+        timeouts += (httpx.TimeoutException,)
+    never_sent = never_sent or isinstance(exc, never)
     kind = APITimeoutError if isinstance(exc, timeouts) else APIConnectionError
     what = "timed out" if kind is APITimeoutError else "failed"
     detail = str(exc) or type(exc).__name__

@@ -7,8 +7,6 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import httpx
-
 from stack_auth._async._transport import AsyncTransport, Credentials
 from stack_auth._async.resources.sessions import AsyncSessions
 from stack_auth._async.resources.teams import AsyncTeams
@@ -31,6 +29,8 @@ from stack_auth._retry import RetryPolicy
 from stack_auth.models import NOT_GIVEN, NotGiven, ServerUser
 
 if TYPE_CHECKING:
+    import httpx
+
     from stack_auth._async._bulk import AsyncBulk
     from stack_auth._async._token_session import AsyncTokenSession
     from stack_auth._async.resources.current_user import AsyncCurrentUser
@@ -65,7 +65,7 @@ class AsyncAppBase:
             raise ConfigurationError(f"base_url must be an http:// or https:// URL, got {base_url!r}")
         if token_issuer_url is not None and not str(token_issuer_url).startswith(("http://", "https://")):
             raise ConfigurationError(f"token_issuer_url must be an http:// or https:// URL, got {token_issuer_url!r}")
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+        if http_client is not None and not _is_client(http_client):
             raise ConfigurationError(
                 f"http_client must be an httpx.AsyncClient for {type(self).__name__}, got {type(http_client).__name__}"
             )
@@ -249,6 +249,14 @@ class AsyncStackServerApp(AsyncAppBase):
         """An app configured from ``STACK_PROJECT_ID``, ``STACK_SECRET_SERVER_KEY``, ``STACK_PUBLISHABLE_CLIENT_KEY``
         and ``STACK_API_URL``; keyword arguments override them."""
         return cls(**from_env_options(options, server=True))
+
+
+def _is_client(http_client: object) -> bool:
+    # httpx is imported only here, when a client is given (so its caller imported it already): on asyncio the SDK
+    # sends through aiohttp, and `from stack_auth import AsyncStackServerApp` stays cheaper than `import httpx`.
+    import httpx
+
+    return isinstance(http_client, httpx.AsyncClient)
 
 
 def _check_text(name: str, value: object, *, hint: str = "") -> None:

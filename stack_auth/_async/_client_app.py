@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from stack_auth._async._app import AsyncAppBase, from_env_options
 from stack_auth._async._token_session import AsyncTokenSession
@@ -14,6 +12,9 @@ from stack_auth._config import DEFAULT_BASE_URL, DEFAULT_MAX_CONCURRENCY, DEFAUL
 from stack_auth._http import TimeoutTypes
 from stack_auth.models import ClientUser
 from stack_auth.tokens import AccessTokenClaims, TokenStore, TokenStoreInit, resolve_default_store
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class AsyncStackClientApp(AsyncAppBase):

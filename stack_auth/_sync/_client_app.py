@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from stack_auth._sync._app import AppBase, from_env_options
 from stack_auth._sync._token_session import TokenSession
@@ -15,6 +13,9 @@ from stack_auth._config import DEFAULT_BASE_URL, DEFAULT_MAX_CONCURRENCY, DEFAUL
 from stack_auth._http import TimeoutTypes
 from stack_auth.models import ClientUser
 from stack_auth.tokens import AccessTokenClaims, TokenStore, TokenStoreInit, resolve_default_store
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class StackClientApp(AppBase):
