@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
+import importlib
 import logging
 import os
 import sys
@@ -222,21 +224,22 @@ def _close_if_alive(found_ref: weakref.ref[LoopPool]) -> None:
 
 
 def prepare_pools() -> None:
-    """Import what the first request needs now, when an app is built, instead of on that request: the imports take
-    about 100 ms, which on a running event loop would stall every other task of a server (asyncio's debug mode
-    reports it as a slow callback). Not at ``import stack_auth``, which stays cheap."""
-    import importlib
-
+    """Do now, when an app is built, what the first request would otherwise do on the event loop, stalling every
+    other task of a server (asyncio's debug mode reports such a stall as a slow callback): import the HTTP stack
+    (about 100 ms) and build the decoder. Not at ``import stack_auth``, which stays cheap."""
     from stack_auth.models._converter import get_converter
 
     get_converter()
-    if _in_trio():
+    if _in_trio() or "stack_auth._aiohttp_pool" in sys.modules:
         return  # on trio the requests go through httpx, imported with the timeout option already
     importlib.import_module("stack_auth._aiohttp_pool")
     # anyio loads its asyncio backend when the first limiter is made, on the loop: load it now (a private module
     # name, but the one anyio itself imports; an ImportError here would only mean a later, slower first request).
     with contextlib.suppress(ImportError):
         importlib.import_module("anyio._backends._asyncio")
+    # The objects those imports made fill the garbage collector's generations: its next full pass (tens of ms)
+    # would fall on the first request. Run it here, once per process.
+    gc.collect()
 
 
 def _in_trio() -> bool:
