@@ -177,6 +177,46 @@ def test_two_loops_and_a_forgotten_app_leave_nothing_open_and_print_nothing(
     assert emulator.stats.count("GET /users") == 4
 
 
+def test_the_strict_interpreter_reports_a_callback_that_holds_the_loop(
+    emulator: Emulator, quiet_server: ServerThread
+) -> None:
+    """The control of the scenarios' empty stderr: their interpreter does report a stalled loop."""
+    code = """
+        import asyncio, time
+
+        async def stall():
+            time.sleep(0.3)
+
+        asyncio.run(stall())
+    """
+    run = run_strict(code, emulator, quiet_server, {})
+    assert run.returncode == 0
+    assert "Executing <Task" in run.stderr and "took 0.3" in run.stderr
+
+
+def test_the_fastapi_lifespan_builds_the_app_off_the_loop(emulator: Emulator, quiet_server: ServerThread) -> None:
+    expect = {"serving": 1, "after shutdown": 0}
+    code = """
+        import asyncio
+        from fastapi import FastAPI
+        from stack_auth import AsyncStackServerApp
+        from stack_auth.fastapi import stack_lifespan
+
+        web = FastAPI(lifespan=stack_lifespan(lambda: AsyncStackServerApp(**KW)))
+
+        async def main():
+            async with web.router.lifespan_context(web) as state:
+                await state["stack_app"].users.list_page()
+                await acheckpoint("serving")
+            await acheckpoint("after shutdown")
+
+        asyncio.run(main())
+    """
+    run = run_strict(code, emulator, quiet_server, expect)
+    assert (run.returncode, run.stderr) == (0, "")
+    assert run.connections == expect
+
+
 # 2. A loop closed without shutting down (loop.close() alone): nobody can close the pool on it any more, so its
 # sockets are closed directly when the next loop comes (or at exit), without a warning.
 def test_a_pool_of_a_closed_loop_is_closed_without_its_loop(emulator: Emulator, quiet_server: ServerThread) -> None:
