@@ -252,8 +252,8 @@ class AsyncStackServerApp(AsyncAppBase):
 
 
 def _is_client(http_client: object) -> bool:
-    # httpx is imported only here, when a client is given (so its caller imported it already): on asyncio the SDK
-    # sends through aiohttp, and `from stack_auth import AsyncStackServerApp` stays cheaper than `import httpx`.
+    # httpx is imported only here, when a client is given (so its caller imported it already), not with the app
+    # class: the async API sends through aiohttp on asyncio and need not import httpx at all (benchmarks, P5).
     import httpx
 
     return isinstance(http_client, httpx.AsyncClient)
