@@ -18,7 +18,17 @@ from urllib.parse import parse_qsl
 
 import anyio
 
-from stack_auth.testing import known, sessions_api, teams_api, users_api
+from stack_auth.testing import (
+    contact_channels_api,
+    known,
+    permissions_api,
+    projects_api,
+    sessions_api,
+    team_invitations_api,
+    team_member_profiles_api,
+    teams_api,
+    users_api,
+)
 from stack_auth.testing.auth import parse_auth
 from stack_auth.testing.context import ApiRequest, Ctx, Services
 from stack_auth.testing.defaults import API_PREFIX
@@ -90,7 +100,18 @@ class Router:
         return path in self._static_paths or any(p.match(path) for p in self._patterns)
 
 
-ROUTER = Router([*users_api.ROUTES, *teams_api.ROUTES, *sessions_api.ROUTES])
+ROUTER = Router(
+    [
+        *users_api.ROUTES,
+        *teams_api.ROUTES,
+        *sessions_api.ROUTES,
+        *permissions_api.ROUTES,
+        *contact_channels_api.ROUTES,
+        *team_invitations_api.ROUTES,
+        *team_member_profiles_api.ROUTES,
+        *projects_api.ROUTES,
+    ]
+)
 
 
 def parse_body(method: str, headers: dict[str, str], raw: bytes) -> Any:
@@ -175,7 +196,16 @@ class ApiApp:
         if plan is not None and plan.after is not None:
             await self._fault(send, plan.after, response, method, template, path, labels, handled=True)
             return
-        self.stats.record(method, template, path, response.status, handled=True, faults=labels)
+        self.stats.record(
+            method,
+            template,
+            path,
+            response.status,
+            handled=True,
+            faults=labels,
+            query_string=scope.get("query_string", b""),
+            raw_body=raw,
+        )
         await send_response(send, response)
 
     async def _respond(
