@@ -50,16 +50,15 @@ class VerifiedTokens:
         if not isinstance(token, str):
             return None  # not even a token: the full verification says why
         cache_key = (token, types)
-        entry = self._entries.get(cache_key)
-        if entry is None:
-            return None
-        claims, expires, kid, key = entry
         with self._guard:
+            entry = self._entries.get(cache_key)
+            if entry is None:
+                return None
+            claims, expires, kid, key = entry
             if time.time() < expires and key_is_current(kid, key):
-                if cache_key in self._entries:
-                    self._entries.move_to_end(cache_key)
+                self._entries.move_to_end(cache_key)
                 return claims
-            self._entries.pop(cache_key, None)
+            del self._entries[cache_key]
         return None
 
     def put(self, token: str, types: tuple[UserType, ...], claims: AccessTokenClaims, kid: str, key: PyJWK) -> None:
