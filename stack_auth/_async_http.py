@@ -46,17 +46,18 @@ class HttpxPool:
     """An ``httpx.AsyncClient``: ours on trio, or the caller's (then ``owned`` is False and we never close it)."""
 
     def __init__(self, client: httpx.AsyncClient, *, owned: bool) -> None:
+        import httpx  # imported by whoever made the client; not by this module, which asyncio-only programs load
+
         self.client = client
         self.owned = owned
+        self._transport_error = httpx.TransportError
 
     async def send(
         self, method: str, url: str, headers: dict[str, str], content: bytes | None, timeout: httpx.Timeout
     ) -> RawResponse:
-        import httpx
-
         try:
             response = await self.client.request(method, url, headers=headers, content=content, timeout=timeout)
-        except httpx.TransportError as exc:
+        except self._transport_error as exc:
             raise connection_error(exc, method, url) from exc
         return RawResponse(response.status_code, response.headers, response.content)
 
