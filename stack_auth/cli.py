@@ -14,7 +14,7 @@ same names. Exit status: 0 done, 1 an API error or rows that failed, 2 a usage e
 
 The command line uses the sync API: reading and writing files happens in the main thread while the bulk job's
 threads make the requests, so nothing ever blocks an event loop. The API is imported once a command runs: ``--help``
-and usage errors cost less than importing an HTTP library.
+and argparse's usage errors cost less than importing an HTTP library.
 """
 
 from __future__ import annotations
