@@ -356,7 +356,7 @@ def world(emulator: Emulator) -> dict[str, str]:
 ANY_TEXT = st.text(max_size=30)
 
 
-# ``app`` (conftest): in-process and over a loopback socket, on asyncio (aiohttp) and trio (httpx).
+# ``app`` (conftest): in-process and over a loopback socket (the SDK's own pool), on asyncio and trio.
 @settings(max_examples=40, suppress_health_check=FIXTURE_HEALTH)
 @given(text=ANY_TEXT)
 @example(text="a b+c&d=e%20f?#/é\x00")
@@ -405,8 +405,8 @@ def test_the_sync_api_encodes_alike(
 
 def _arg_values(name: str, annotation: Any) -> st.SearchStrategy[Any] | None:
     """Values of an update argument by its type (ids are UUIDs); None for types this test cannot generate."""
-    hint = annotation
-    options = [a for a in typing.get_args(hint) if a is not NotGiven] if typing.get_args(hint) else [hint]
+    args = typing.get_args(annotation)
+    options = [a for a in args if a is not NotGiven] if args else [annotation]
     nullable = type(None) in options
     kinds = [a for a in options if a is not type(None)]
     if kinds == [str] and name.endswith("_id"):
