@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import jsonschema
 import pytest
 import schemathesis
 from schemathesis.checks import not_a_server_error
@@ -37,7 +38,7 @@ from stack_auth._exceptions import KNOWN_ERRORS
 from stack_auth.testing import Emulator
 from stack_auth.testing.app import ROUTER
 from stack_auth.testing.defaults import API_PREFIX
-from stack_auth.testing.openapi import load_document, stack_reading
+from stack_auth.testing.openapi import load_document, nullable_schema, stack_reading
 
 try:  # tests/ as a package (tests/__init__.py) or as plain modules
     from .emulator_helpers import client_for, spec_dir
@@ -245,3 +246,16 @@ def test_every_world_starts_alike_with_existing_objects_to_name() -> None:
     assert again.ids == WORLD.ids
     assert all(v is not None for values in WORLD.ids.values() for v in values)
     assert len(WORLD.ids["contact_channel_id"]) == 2  # alice's and bob's primary emails
+
+
+def test_stack_reading_takes_nulls_and_any_json_where_stack_does() -> None:
+    """Metadata is yup ``mixed`` (any JSON; the real server echoes ``[1, 2]``), written ``{"type": "object"}``."""
+    schema = {
+        "type": "object",
+        "properties": {"client_metadata": {"type": "object"}, "selected_team": {"type": "object", "properties": {}}},
+    }
+    read = stack_reading(schema)
+    ok = jsonschema.Draft202012Validator(read)
+    assert ok.is_valid({"client_metadata": [1, 2], "selected_team": None})
+    assert not ok.is_valid({"selected_team": [1, 2]})  # a real object stays an object (or null)
+    assert not jsonschema.Draft202012Validator(nullable_schema(schema)).is_valid({"client_metadata": [1, 2]})
