@@ -17,10 +17,30 @@ from stack_auth.models._types import (
     TeamMembership,
     TeamPermission,
 )
+from stack_auth.models.emails import (
+    DeliveryCapacity,
+    DeliveryStats,
+    DeliveryStatsByPeriod,
+    EmailDeliveryInfo,
+    EmailRecipient,
+    NotificationPreference,
+    OutboxEmail,
+    SendEmailResult,
+)
+from stack_auth.models.payments import Item
 
 __all__ = [
     "NOT_GIVEN",
     "ClientUser",
+    "DeliveryCapacity",
+    "DeliveryStats",
+    "DeliveryStatsByPeriod",
+    "EmailDeliveryInfo",
+    "EmailRecipient",
+    "Item",
+    "NotificationPreference",
+    "OutboxEmail",
+    "SendEmailResult",
     "NotGiven",
     "OAuthProvider",
     "Page",

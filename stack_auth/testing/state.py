@@ -18,6 +18,7 @@ from typing import Any
 
 from stack_auth.testing import known
 from stack_auth.testing.mail import SentMail, link_with_code
+from stack_auth.testing.outbox import QueuedEmail
 
 SYSTEM_TEAM_PERMISSIONS: tuple[str, ...] = (
     "$update_team",
@@ -43,6 +44,10 @@ class ProjectConfig:
     ``require_publishable_client_key``: client access must send the publishable key (and ``/auth/oauth/token``
     refuses the public client secret ``__stack_public_client__``).
     ``users_default_limit``: page size of ``GET /users`` without ``limit`` (Stack: None, meaning every user).
+    ``email_server``: ``"custom"`` (sending works) or ``"shared"`` (``send-email`` answers
+    REQUIRES_CUSTOM_EMAIL_SERVER, as on Stack). ``data_vault_stores``: the ids of the configured vault stores.
+    ``items`` / ``products``: payments config, id -> ``{"customer_type": "user"|"team"|"custom",
+    "display_name": ...}`` (products may add ``"stackable": bool``).
     """
 
     project_id: str
@@ -58,6 +63,10 @@ class ProjectConfig:
     users_default_limit: int | None = None
     team_creator_default_permissions: tuple[str, ...] = ("team_admin",)
     team_member_default_permissions: tuple[str, ...] = ("team_member",)
+    email_server: str = "custom"
+    data_vault_stores: tuple[str, ...] = ()
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    products: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -191,6 +200,14 @@ class Project:
     refresh_index: dict[str, str] = field(default_factory=dict)
     #: Every mail the project "sent", oldest first (see :mod:`stack_auth.testing.mail`).
     mail: list[SentMail] = field(default_factory=list)
+    #: Stack's email outbox (``/emails/outbox``): what ``send-email`` queued, oldest first.
+    outbox: list[QueuedEmail] = field(default_factory=list)
+    #: (user id, notification category id) -> enabled, for the preferences a user changed.
+    notification_preferences: dict[tuple[str, str], bool] = field(default_factory=dict)
+    #: (store id, hashed key) -> encrypted value, exactly as the client sent it (the emulator sees no plaintext).
+    vault: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: (customer type, customer id, item id) -> quantity.
+    item_quantities: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
