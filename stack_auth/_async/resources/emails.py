@@ -133,7 +133,11 @@ class AsyncEmails:
         return [structure(item, NotificationPreference) for item in data["items"]]
 
     async def set_notification_preference(
-        self, user_id: str, category_id: str, *, enabled: bool
+        self,
+        user_id: str,
+        category_id: str,
+        *,
+        enabled: bool,
     ) -> NotificationPreference:
         """Turn a notification category on or off for a user (what an unsubscribe link does).
 

@@ -55,10 +55,9 @@ class DataVaultStore:
         _check("key", key)
         _check("secret", secret)
         derived = derive_key(secret, key)
+        body = {"hashed_key": hash_key(secret, derived)}
         try:
-            data = self._transport.request(
-                "POST", self._path + "/get", json={"hashed_key": hash_key(secret, derived)}
-            )
+            data = self._transport.request("POST", self._path + "/get", json=body)
         except BadRequestError as exc:
             if exc.code == "DATA_VAULT_STORE_HASHED_KEY_DOES_NOT_EXIST":
                 return None

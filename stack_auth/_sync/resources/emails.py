@@ -134,7 +134,11 @@ class Emails:
         return [structure(item, NotificationPreference) for item in data["items"]]
 
     def set_notification_preference(
-        self, user_id: str, category_id: str, *, enabled: bool
+        self,
+        user_id: str,
+        category_id: str,
+        *,
+        enabled: bool,
     ) -> NotificationPreference:
         """Turn a notification category on or off for a user (what an unsubscribe link does).
 
