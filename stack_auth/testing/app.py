@@ -184,7 +184,16 @@ class ApiApp:
         if plan is not None and plan.after is not None:
             await self._fault(send, plan.after, response, method, template, path, labels, handled=True)
             return
-        self.stats.record(method, template, path, response.status, handled=True, faults=labels)
+        self.stats.record(
+            method,
+            template,
+            path,
+            response.status,
+            handled=True,
+            faults=labels,
+            query_string=scope.get("query_string", b""),
+            raw_body=raw,
+        )
         await send_response(send, response)
 
     async def _respond(
