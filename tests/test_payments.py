@@ -1,0 +1,244 @@
+"""Payments items and purchase URLs: the requests Stack receives, Stack's semantics in the emulator, atomic spending
+under concurrency (async tasks and real threads), and no re-sent POST once it may have reached the server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from apps import server_app_kwargs
+from emulator_helpers import last_request
+
+from stack_auth import AsyncStackServerApp, StackServerApp
+from stack_auth.errors import (
+    APIConnectionError,
+    InternalServerError,
+    InvalidArgumentError,
+    ItemCustomerTypeDoesNotMatch,
+    ItemNotFound,
+    ProductDoesNotExist,
+    UserNotFound,
+)
+from stack_auth.models import Item
+from stack_auth.testing import Emulator
+from stack_auth.testing.apps import IN_PROCESS_URL
+
+pytestmark = pytest.mark.anyio
+
+UPDATE = "POST /payments/items/{customer_type}/{customer_id}/{item_id}/update-quantity"
+ITEMS = {
+    "credits": {"customer_type": "user", "display_name": "Credits"},
+    "seats": {"customer_type": "team", "display_name": "Seats"},
+    "api-calls": {"customer_type": "custom", "display_name": "API calls"},
+}
+PRODUCTS = {"pro": {"customer_type": "user", "display_name": "Pro"}}
+
+
+@pytest.fixture
+def emulator() -> Emulator:
+    return Emulator(items=ITEMS, products=PRODUCTS)
+
+
+def _user(emu: Emulator) -> str:
+    user_id: str = emu.create_user(primary_email="payer@example.com", display_name="Payer")["id"]
+    return user_id
+
+
+async def test_item_calls_send_what_stack_expects(app: AsyncStackServerApp, emulator: Emulator) -> None:
+    uid = _user(emulator)
+    item = await app.payments.get_item("credits", user_id=uid)
+    assert item == Item(id="credits", display_name="Credits", quantity=0)
+    assert last_request(emulator) == ("GET", f"/payments/items/user/{uid}/credits", {}, None)
+
+    await app.payments.increase_item_quantity("credits", 10, user_id=uid, description="welcome credits")
+    path = f"/payments/items/user/{uid}/credits/update-quantity"
+    assert last_request(emulator) == (
+        "POST",
+        path,
+        {"allow_negative": "false"},
+        {"delta": 10, "description": "welcome credits"},
+    )
+    assert await app.payments.try_decrease_item_quantity("credits", 4, user_id=uid) is True
+    assert last_request(emulator) == ("POST", path, {"allow_negative": "false"}, {"delta": -4})
+    assert await app.payments.try_decrease_item_quantity("credits", 7, user_id=uid) is False  # 6 left: refused
+    assert emulator.item_quantity("credits", uid) == 6
+    assert (await app.payments.get_item("credits", user_id=uid)).quantity == 6
+
+    team = emulator.create_team("Buyers")["id"]
+    await app.payments.increase_item_quantity("seats", 3, team_id=team)
+    assert last_request(emulator)[1] == f"/payments/items/team/{team}/seats/update-quantity"
+    assert (await app.payments.get_item("seats", team_id=team)).quantity == 3
+    await app.payments.increase_item_quantity("api-calls", 5, custom_customer_id="org-42")
+    assert last_request(emulator)[1] == "/payments/items/custom/org-42/api-calls/update-quantity"
+    assert emulator.item_quantity("api-calls", "org-42", customer_type="custom") == 5
+
+
+async def test_stack_errors_become_typed_errors(app: AsyncStackServerApp, emulator: Emulator) -> None:
+    uid = _user(emulator)
+    with pytest.raises(ItemNotFound) as missing:
+        await app.payments.get_item("gems", user_id=uid)
+    assert missing.value.details == {"item_id": "gems"}
+    team = emulator.create_team("T")["id"]
+    with pytest.raises(ItemCustomerTypeDoesNotMatch) as mismatch:
+        await app.payments.increase_item_quantity("credits", 1, team_id=team)
+    assert mismatch.value.details["item_customer_type"] == "user"
+    with pytest.raises(UserNotFound):
+        await app.payments.get_item("credits", user_id="00000000-0000-4000-8000-000000000000")
+    with pytest.raises(ProductDoesNotExist):
+        await app.payments.create_purchase_url(product_id="enterprise", user_id=uid)
+
+
+async def test_purchase_url_points_at_the_emulator(app: AsyncStackServerApp, emulator: Emulator) -> None:
+    uid = _user(emulator)
+    url = await app.payments.create_purchase_url(product_id="pro", user_id=uid, return_url="https://app.example/done")
+    assert last_request(emulator) == (
+        "POST",
+        "/payments/purchases/create-purchase-url",
+        {},
+        {"customer_type": "user", "customer_id": uid, "product_id": "pro", "return_url": "https://app.example/done"},
+    )
+    base, _, query = url.partition("?")
+    assert base.startswith(f"{app.base_url}/purchase/{emulator.project_id}_")
+    assert query == "return_url=https%3A%2F%2Fapp.example%2Fdone"
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda p: p.get_item("credits"), "no customer"),
+        (lambda p: p.get_item("credits", user_id=USER, team_id=USER), "more than one customer"),
+        (lambda p: p.try_decrease_item_quantity("credits", 1), "no customer"),
+        (lambda p: p.increase_item_quantity("credits", 0, user_id=USER), "positive integer, got 0"),
+        (lambda p: p.increase_item_quantity("credits", 1.5, user_id=USER), "positive integer, got 1.5"),
+        (lambda p: p.try_decrease_item_quantity("credits", -1, user_id=USER), "positive integer, got -1"),
+        (lambda p: p.try_decrease_item_quantity("credits", True, user_id=USER), "positive integer, got True"),
+        (lambda p: p.get_item("credits", user_id="not-a-uuid"), "user_id must be a UUID"),
+        (lambda p: p.create_purchase_url(product_id="pro", user_id=USER, return_url="/done"), "absolute http(s) URL"),
+        (lambda p: p.create_purchase_url(product_id="", user_id=USER), "product_id must be a non-empty string"),
+    ],
+)
+async def test_bad_input_is_refused_before_sending(
+    app: AsyncStackServerApp, emulator: Emulator, call: Any, message: str
+) -> None:
+    with pytest.raises(InvalidArgumentError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        await call(app.payments)
+    assert emulator.stats.total == 0
+
+
+USER = "3241a285-8329-4d69-8f3d-316e08cf140c"
+
+
+async def test_a_thousand_concurrent_spends_take_exactly_the_balance(
+    app: AsyncStackServerApp, emulator: Emulator
+) -> None:
+    uid = _user(emulator)
+    await app.payments.increase_item_quantity("credits", 300, user_id=uid)
+    emulator.stats.reset()
+    results: list[bool] = []
+
+    async def spend() -> None:
+        results.append(await app.payments.try_decrease_item_quantity("credits", 1, user_id=uid))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(1000):
+            tg.start_soon(spend)
+    assert (results.count(True), results.count(False)) == (300, 700)
+    assert emulator.stats.count(UPDATE) == 1000  # one request per call: nothing sent twice
+    assert emulator.stats.statuses(UPDATE) == {200: 300, 400: 700}
+    assert emulator.item_quantity("credits", uid) == 0
+
+
+def test_threads_spend_exactly_the_balance_through_the_sync_api(sync_app: StackServerApp, emulator: Emulator) -> None:
+    uid = _user(emulator)
+    sync_app.payments.increase_item_quantity("credits", 100, user_id=uid)
+    taken = [0] * 8
+
+    def worker(n: int) -> None:
+        for _ in range(25):
+            taken[n] += sync_app.payments.try_decrease_item_quantity("credits", 1, user_id=uid)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(taken) == 100
+    assert emulator.stats.count(UPDATE) == 1 + 200
+    assert emulator.item_quantity("credits", uid) == 0
+    assert sync_app.payments.get_item("credits", user_id=uid).quantity == 0
+
+
+@pytest.fixture
+async def served_app(emulator: Emulator) -> AsyncIterator[AsyncStackServerApp]:
+    with emulator.serve() as url:
+        async with AsyncStackServerApp(**server_app_kwargs(emulator), base_url=url) as over_socket:
+            yield over_socket
+
+
+async def test_a_spend_that_may_have_arrived_is_not_sent_again(
+    served_app: AsyncStackServerApp, emulator: Emulator
+) -> None:
+    uid = _user(emulator)
+    await served_app.payments.increase_item_quantity("credits", 5, user_id=uid)
+
+    emulator.faults.next_drop(UPDATE, when="after")  # Stack took the credit, then the connection broke
+    with pytest.raises(APIConnectionError) as dropped:
+        await served_app.payments.try_decrease_item_quantity("credits", 1, user_id=uid)
+    assert dropped.value.maybe_sent
+    assert emulator.item_quantity("credits", uid) == 4
+    emulator.faults.next_html_error(UPDATE, status=502)  # a proxy failed: for a GET this would be retried
+    with pytest.raises(InternalServerError):
+        await served_app.payments.try_decrease_item_quantity("credits", 1, user_id=uid)
+    assert emulator.stats.count(UPDATE) == 1 + 2  # the top-up, then each failed spend once
+    assert emulator.item_quantity("credits", uid) == 4
+
+    emulator.faults.next_rate_limited(UPDATE, retry_after=0)  # refused before doing anything: safe to re-send
+    assert await served_app.payments.try_decrease_item_quantity("credits", 1, user_id=uid) is True
+    assert emulator.stats.count(UPDATE) == 3 + 2
+    assert emulator.item_quantity("credits", uid) == 3
+
+
+class RefusedOnce(httpx.AsyncBaseTransport):
+    """The first connection attempt is refused (the request surely never left); later ones reach the emulator."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.refused = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not self.refused:
+            self.refused += 1
+            raise httpx.ConnectError("connection refused", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_spend_whose_connection_never_opened_is_sent_again(emulator: Emulator) -> None:
+    uid = _user(emulator)
+    transport = RefusedOnce(httpx.ASGITransport(app=emulator.asgi_app))
+    async with (
+        httpx.AsyncClient(transport=transport) as client,
+        AsyncStackServerApp(**server_app_kwargs(emulator), base_url=IN_PROCESS_URL, http_client=client) as app,
+    ):
+        await app.payments.increase_item_quantity("credits", 1, user_id=uid)
+        assert transport.refused == 1
+        assert emulator.stats.count(UPDATE) == 1
+        assert emulator.item_quantity("credits", uid) == 1
+
+
+def test_sync_calls_send_what_stack_expects(sync_app: StackServerApp, emulator: Emulator) -> None:
+    uid = _user(emulator)
+    sync_app.payments.increase_item_quantity("credits", 2, user_id=uid)
+    assert last_request(emulator) == (
+        "POST",
+        f"/payments/items/user/{uid}/credits/update-quantity",
+        {"allow_negative": "false"},
+        {"delta": 2},
+    )
+    assert sync_app.payments.try_decrease_item_quantity("credits", 3, user_id=uid) is False
+    assert sync_app.payments.get_item("credits", user_id=uid) == Item(id="credits", display_name="Credits", quantity=2)
+    url = sync_app.payments.create_purchase_url(product_id="pro", user_id=uid)
+    assert url.startswith(f"{sync_app.base_url}/purchase/")
