@@ -93,7 +93,8 @@ async def send_email(ctx: Ctx) -> Response:
             for user_id in recipients:
                 if user_id not in project.users:
                     raise known.user_id_does_not_exist(user_id)
-        now = store.clock.now_ms()
+        # One creation time per send, strictly after the previous send's: the outbox lists newest sends first.
+        now = store.clock.tick_ms()
         theme_id = data.get("theme_id")
         for user_id in recipients:
             category_id, _, can_disable = category

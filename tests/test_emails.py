@@ -1,0 +1,165 @@
+"""Emails and notification preferences: the requests Stack receives, the emulator's outbox and categories, Stack's
+errors, and bad input refused before anything is sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from emulator_helpers import last_request
+
+from stack_auth import AsyncStackServerApp, StackServerApp
+from stack_auth.errors import InvalidArgumentError, RequiresCustomEmailServer, UserIdDoesNotExist
+from stack_auth.models import EmailRecipient, NotificationPreference, SendEmailResult
+from stack_auth.testing import Emulator
+
+pytestmark = pytest.mark.anyio
+
+TRANSACTIONAL = "7bb82d33-2f54-4a3d-9d23-82739e0d66ef"
+MARKETING = "4f6f8873-3d04-46bd-8bef-18338b1a1b4c"
+MISSING = "00000000-0000-4000-8000-000000000000"
+
+
+def _users(emu: Emulator, n: int = 2) -> list[str]:
+    return [emu.create_user(primary_email=f"u{i}@example.com", display_name=f"U{i}")["id"] for i in range(n)]
+
+
+async def test_send_queues_one_email_per_recipient(app: AsyncStackServerApp, emulator: Emulator) -> None:
+    a, b = _users(emulator)
+    result = await app.emails.send(user_ids=[a, b], subject="Welcome", html="<p>Hi</p>")
+    assert result == SendEmailResult(results=(EmailRecipient(user_id=a), EmailRecipient(user_id=b)))
+    assert last_request(emulator) == (
+        "POST",
+        "/emails/send-email",
+        {},
+        {"user_ids": [a, b], "html": "<p>Hi</p>", "subject": "Welcome"},
+    )
+    sent = emulator.outbox()
+    assert [(m.user_id, m.to_email, m.subject, m.html, m.status) for m in sent] == [
+        (a, "u0@example.com", "Welcome", "<p>Hi</p>", "preparing"),
+        (b, "u1@example.com", "Welcome", "<p>Hi</p>", "preparing"),
+    ]
+
+    template = "3241a285-8329-4d69-8f3d-316e08cf140c"
+    await app.emails.send(all_users=True, template_id=template, variables={"name": "Ada"}, subject="T")
+    assert last_request(emulator)[3] == {
+        "all_users": True,
+        "template_id": template,
+        "variables": {"name": "Ada"},
+        "subject": "T",
+    }
+    assert [(m.user_id, m.template_id, m.variables) for m in emulator.outbox()[2:]] == [
+        (a, template, {"name": "Ada"}),
+        (b, template, {"name": "Ada"}),
+    ]
+
+
+async def test_outbox_pages_newest_first(app: AsyncStackServerApp, emulator: Emulator) -> None:
+    (a,) = _users(emulator, 1)
+    for n in range(5):
+        await app.emails.send(user_ids=[a], subject=f"#{n}", html=f"<p>{n}</p>")
+    queued = emulator.outbox()
+    listed = [m async for m in app.emails.list_outbox(limit=2)]
+    assert [m.id for m in listed] == [m.id for m in reversed(queued)]
+    first, second, third = emulator.stats.requests("GET /emails/outbox")
+    assert (first.query, second.query["cursor"], third.query["cursor"]) == (
+        {"limit": "2"},
+        queued[2].id,
+        queued[0].id,
+    )
+    email = await app.emails.get_outbox_email(queued[0].id)
+    assert email is not None and email.to == {"type": "user-primary-email", "user_id": a}
+    assert (email.status, email.simple_status, email.has_delivered) == ("preparing", "in-progress", False)
+    assert "<p>0</p>" in (email.tsx_source or "")
+    assert last_request(emulator)[:2] == ("GET", f"/emails/outbox/{queued[0].id}")
+    assert await app.emails.get_outbox_email(MISSING) is None
+    assert [m.id async for m in app.emails.list_outbox(simple_status="skipped")] == []
+
+
+async def test_delivery_info(app: AsyncStackServerApp, emulator: Emulator) -> None:
+    info = await app.emails.delivery_info()
+    assert last_request(emulator) == ("GET", "/emails/delivery-info", {}, None)
+    assert info.stats.day.sent == 0 and info.capacity.rate_per_second == pytest.approx(100_000 / 3600)
+
+
+async def test_notification_preferences_and_unsubscribed_users(app: AsyncStackServerApp, emulator: Emulator) -> None:
+    a, b = _users(emulator)
+    prefs = await app.emails.list_notification_preferences(a)
+    assert last_request(emulator) == ("GET", f"/emails/notification-preference/{a}", {}, None)
+    assert prefs == [
+        NotificationPreference(
+            category_id=TRANSACTIONAL, category_name="Transactional", enabled=True, can_disable=False
+        ),
+        NotificationPreference(category_id=MARKETING, category_name="Marketing", enabled=True, can_disable=True),
+    ]
+    changed = await app.emails.set_notification_preference(a, MARKETING, enabled=False)
+    assert last_request(emulator) == (
+        "PATCH",
+        f"/emails/notification-preference/{a}/{MARKETING}",
+        {},
+        {"enabled": False},
+    )
+    assert changed.enabled is False and changed.category_name == "Marketing"
+    assert [p.enabled for p in await app.emails.list_notification_preferences(a)] == [True, False]
+
+    await app.emails.send(user_ids=[a, b], subject="News", html="<p>n</p>", notification_category_name="Marketing")
+    assert last_request(emulator)[3]["notification_category_name"] == "Marketing"
+    assert [(m.user_id, m.status) for m in emulator.outbox()] == [(a, "skipped"), (b, "preparing")]
+    await app.emails.send(user_ids=[a], subject="Receipt", html="<p>r</p>")  # transactional: still sent
+    assert emulator.outbox(a)[-1].status == "preparing"
+
+
+async def test_stack_errors(app: AsyncStackServerApp, emulator: Emulator) -> None:
+    (a,) = _users(emulator, 1)
+    with pytest.raises(UserIdDoesNotExist) as unknown:
+        await app.emails.send(user_ids=[a, MISSING], subject="s", html="<p>x</p>")
+    assert unknown.value.details == {"user_id": MISSING}
+    emulator.configure_project(email_server="shared")
+    with pytest.raises(RequiresCustomEmailServer):
+        await app.emails.send(user_ids=[a], subject="s", html="<p>x</p>")
+    assert emulator.outbox() == []
+
+
+def test_shared_email_server_option() -> None:
+    emu = Emulator(email_server="shared")
+    assert emu.project().email_server == "shared"
+    with pytest.raises(ValueError, match="email_server"):
+        Emulator(email_server="smtp")
+
+
+BAD_SENDS: list[tuple[dict[str, Any], str]] = [
+    ({"subject": "s", "html": "<p>x</p>"}, "no recipient"),
+    ({"user_ids": [MISSING], "all_users": True, "html": "<p>x</p>"}, "not both"),
+    ({"user_ids": [], "html": "<p>x</p>"}, "user_ids is empty"),
+    ({"user_ids": MISSING, "html": "<p>x</p>"}, "not one string"),
+    ({"user_ids": ["not-a-uuid"], "html": "<p>x</p>"}, "must be a UUID"),
+    ({"user_ids": [MISSING], "subject": "s"}, "exactly one of html= or template_id="),
+    ({"user_ids": [MISSING], "html": "<p>x</p>", "template_id": MISSING}, "exactly one of html= or template_id="),
+    ({"user_ids": [MISSING], "html": "<p>x</p>", "variables": {"a": 1}}, "variables= goes with template_id="),
+    ({"user_ids": [MISSING], "html": "<p>x</p>", "subject": ""}, "subject must be a non-empty string"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), BAD_SENDS)
+async def test_bad_input_is_refused_before_sending(
+    app: AsyncStackServerApp, emulator: Emulator, kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InvalidArgumentError, match=message.replace("(", r"\(")):
+        await app.emails.send(**kwargs)
+    with pytest.raises(InvalidArgumentError, match="limit must be an integer from 1 to 100"):
+        app.emails.list_outbox(limit=1000)
+    with pytest.raises(InvalidArgumentError, match="enabled must be True or False"):
+        await app.emails.set_notification_preference(MISSING, MARKETING, enabled="no")  # type: ignore[arg-type]
+    assert emulator.stats.total == 0
+
+
+def test_sync_api_over_a_socket(sync_app: StackServerApp, emulator: Emulator) -> None:
+    (a,) = _users(emulator, 1)
+    assert sync_app.emails.send(user_ids=[a], subject="S", html="<p>s</p>").results[0].user_id == a
+    assert last_request(emulator)[:2] == ("POST", "/emails/send-email")
+    (listed,) = list(sync_app.emails.list_outbox())
+    got = sync_app.emails.get_outbox_email(listed.id)
+    assert got is not None and got.id == emulator.outbox()[0].id
+    assert sync_app.emails.set_notification_preference(a, MARKETING, enabled=False).enabled is False
+    assert [p.enabled for p in sync_app.emails.list_notification_preferences(a)] == [True, False]
+    assert sync_app.emails.delivery_info().capacity.is_boost_active is False
