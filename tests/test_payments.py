@@ -10,8 +10,9 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from apps import server_app_kwargs
+from apps import load_example, served_with_env, server_app_kwargs, session_for
 from emulator_helpers import last_request
+from fastapi.testclient import TestClient
 
 from stack_auth import AsyncStackServerApp, StackServerApp
 from stack_auth.errors import (
@@ -242,3 +243,21 @@ def test_sync_calls_send_what_stack_expects(sync_app: StackServerApp, emulator: 
     assert sync_app.payments.get_item("credits", user_id=uid) == Item(id="credits", display_name="Credits", quantity=2)
     url = sync_app.payments.create_purchase_url(product_id="pro", user_id=uid)
     assert url.startswith(f"{sync_app.base_url}/purchase/")
+
+
+def test_metered_fastapi_endpoint_example(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    with served_with_env(emulator, monkeypatch) as url:
+        session = session_for(emulator, url, primary_email="metered@example.com")
+        emulator.stats.reset()
+        auth = {"x-stack-access-token": session["access_token"]}
+        with StackServerApp.from_env() as admin:
+            admin.payments.increase_item_quantity("credits", 2, user_id=session["user_id"])
+        with TestClient(load_example("fastapi_metered.py").app) as web:
+            assert web.post("/generate", params={"prompt": "a"}, headers=auth).json() == {"result": "A"}
+            refunded = web.post("/generate", params={"prompt": ""}, headers=auth)
+            assert refunded.status_code == 400 and web.get("/credits", headers=auth).json() == {"credits": 1}
+            assert web.post("/generate", params={"prompt": "b"}, headers=auth).status_code == 200
+            out = web.post("/generate", params={"prompt": "c"}, headers=auth)
+            assert (out.status_code, out.json()) == (402, {"detail": "Out of credits"})
+    assert emulator.stats.statuses(UPDATE) == {200: 5, 400: 1}  # top-up, 3 spends, 1 refund; 1 refused spend
+    assert emulator.item_quantity("credits", session["user_id"]) == 0
