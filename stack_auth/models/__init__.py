@@ -3,6 +3,9 @@
 Every model keeps the answer's unknown keys in ``extra``; ``*_millis`` timestamps are aware UTC datetimes.
 """
 
+from typing import TYPE_CHECKING
+
+from stack_auth._lazy import lazy_attributes
 from stack_auth.models._converter import structure
 from stack_auth.models._types import (
     NOT_GIVEN,
@@ -17,17 +20,19 @@ from stack_auth.models._types import (
     TeamMembership,
     TeamPermission,
 )
-from stack_auth.models.emails import (
-    DeliveryCapacity,
-    DeliveryStats,
-    DeliveryStatsByPeriod,
-    EmailDeliveryInfo,
-    EmailRecipient,
-    NotificationPreference,
-    OutboxEmail,
-    SendEmailResult,
-)
-from stack_auth.models.payments import Item
+
+if TYPE_CHECKING:
+    from stack_auth.models.emails import (
+        DeliveryCapacity,
+        DeliveryStats,
+        DeliveryStatsByPeriod,
+        EmailDeliveryInfo,
+        EmailRecipient,
+        NotificationPreference,
+        OutboxEmail,
+        SendEmailResult,
+    )
+    from stack_auth.models.payments import Item
 
 __all__ = [
     "NOT_GIVEN",
@@ -52,3 +57,23 @@ __all__ = [
     "TeamPermission",
     "structure",
 ]
+
+# The models of the later areas load on first use: ``import stack_auth`` stays cheap for code that never needs them.
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "DeliveryCapacity",
+            "DeliveryStats",
+            "DeliveryStatsByPeriod",
+            "EmailDeliveryInfo",
+            "EmailRecipient",
+            "NotificationPreference",
+            "OutboxEmail",
+            "SendEmailResult",
+        ),
+        "stack_auth.models.emails",
+    ),
+    "Item": "stack_auth.models.payments",
+}
+
+__getattr__ = lazy_attributes(__name__, _LAZY)
