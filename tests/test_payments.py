@@ -261,3 +261,13 @@ def test_metered_fastapi_endpoint_example(emulator: Emulator, monkeypatch: pytes
             assert (out.status_code, out.json()) == (402, {"detail": "Out of credits"})
     assert emulator.stats.statuses(UPDATE) == {200: 5, 400: 1}  # top-up, 3 spends, 1 refund; 1 refused spend
     assert emulator.item_quantity("credits", session["user_id"]) == 0
+
+
+def test_emulator_options_are_checked() -> None:
+    with pytest.raises(ValueError, match="customer_type of user, team, custom"):
+        Emulator(items={"credits": {"customer_type": "org"}})
+    with pytest.raises(TypeError, match="list of store ids"):
+        Emulator(data_vault_stores="secrets")
+    emu = Emulator(items=ITEMS, data_vault_stores=["secrets"])
+    assert emu.project().data_vault_stores == ("secrets",)
+    assert Emulator().project().items == {} and Emulator().project().data_vault_stores == ()
