@@ -9,7 +9,7 @@ import pytest
 from emulator_helpers import last_request
 
 from stack_auth import AsyncStackServerApp, StackServerApp
-from stack_auth.errors import InvalidArgumentError, RequiresCustomEmailServer, UserIdDoesNotExist
+from stack_auth.errors import BadRequestError, InvalidArgumentError, RequiresCustomEmailServer, UserIdDoesNotExist
 from stack_auth.models import EmailRecipient, NotificationPreference, SendEmailResult
 from stack_auth.testing import Emulator
 
@@ -18,6 +18,15 @@ pytestmark = pytest.mark.anyio
 TRANSACTIONAL = "7bb82d33-2f54-4a3d-9d23-82739e0d66ef"
 MARKETING = "4f6f8873-3d04-46bd-8bef-18338b1a1b4c"
 MISSING = "00000000-0000-4000-8000-000000000000"
+
+
+TEMPLATE = "3241a285-8329-4d69-8f3d-316e08cf140c"
+TEMPLATE_SOURCE = "export function EmailTemplate({ variables }) { return <p>Hi {variables.name}</p>; }"
+
+
+@pytest.fixture
+def emulator() -> Emulator:
+    return Emulator(email_templates={TEMPLATE: TEMPLATE_SOURCE})
 
 
 def _users(emu: Emulator, n: int = 2) -> list[str]:
@@ -40,18 +49,20 @@ async def test_send_queues_one_email_per_recipient(app: AsyncStackServerApp, emu
         (b, "u1@example.com", "Welcome", "<p>Hi</p>", "preparing"),
     ]
 
-    template = "3241a285-8329-4d69-8f3d-316e08cf140c"
-    await app.emails.send(all_users=True, template_id=template, variables={"name": "Ada"}, subject="T")
+    await app.emails.send(all_users=True, template_id=TEMPLATE, variables={"name": "Ada"}, subject="T")
     assert last_request(emulator)[3] == {
         "all_users": True,
-        "template_id": template,
+        "template_id": TEMPLATE,
         "variables": {"name": "Ada"},
         "subject": "T",
     }
     assert [(m.user_id, m.template_id, m.variables) for m in emulator.outbox()[2:]] == [
-        (a, template, {"name": "Ada"}),
-        (b, template, {"name": "Ada"}),
+        (a, TEMPLATE, {"name": "Ada"}),
+        (b, TEMPLATE, {"name": "Ada"}),
     ]
+    queued = await app.emails.get_outbox_email(emulator.outbox()[2].id)
+    assert queued is not None
+    assert (queued.tsx_source, queued.email_programmatic_call_template_id) == (TEMPLATE_SOURCE, TEMPLATE)
 
 
 async def test_outbox_pages_newest_first(app: AsyncStackServerApp, emulator: Emulator) -> None:
@@ -73,7 +84,7 @@ async def test_outbox_pages_newest_first(app: AsyncStackServerApp, emulator: Emu
     assert "<p>0</p>" in (email.tsx_source or "")
     assert last_request(emulator)[:2] == ("GET", f"/emails/outbox/{queued[0].id}")
     assert await app.emails.get_outbox_email(MISSING) is None
-    assert [m.id async for m in app.emails.list_outbox(simple_status="skipped")] == []
+    assert [m.id async for m in app.emails.list_outbox(simple_status="error")] == []
 
 
 async def test_delivery_info(app: AsyncStackServerApp, emulator: Emulator) -> None:
@@ -104,7 +115,12 @@ async def test_notification_preferences_and_unsubscribed_users(app: AsyncStackSe
 
     await app.emails.send(user_ids=[a, b], subject="News", html="<p>n</p>", notification_category_name="Marketing")
     assert last_request(emulator)[3]["notification_category_name"] == "Marketing"
-    assert [(m.user_id, m.status) for m in emulator.outbox()] == [(a, "skipped"), (b, "preparing")]
+    assert [(m.user_id, m.status, m.skipped_reason) for m in emulator.outbox()] == [
+        (a, "skipped", "USER_UNSUBSCRIBED"),
+        (b, "preparing", None),
+    ]
+    skipped = [m async for m in app.emails.list_outbox(status="skipped")]
+    assert [(m.to["user_id"], m.simple_status, m.skipped_reason) for m in skipped] == [(a, "ok", "USER_UNSUBSCRIBED")]
     await app.emails.send(user_ids=[a], subject="Receipt", html="<p>r</p>")  # transactional: still sent
     assert emulator.outbox(a)[-1].status == "preparing"
 
@@ -114,6 +130,8 @@ async def test_stack_errors(app: AsyncStackServerApp, emulator: Emulator) -> Non
     with pytest.raises(UserIdDoesNotExist) as unknown:
         await app.emails.send(user_ids=[a, MISSING], subject="s", html="<p>x</p>")
     assert unknown.value.details == {"user_id": MISSING}
+    with pytest.raises(BadRequestError, match="No template found with given template_id"):
+        await app.emails.send(user_ids=[a], template_id=MISSING)
     emulator.configure_project(email_server="shared")
     with pytest.raises(RequiresCustomEmailServer):
         await app.emails.send(user_ids=[a], subject="s", html="<p>x</p>")
@@ -137,6 +155,7 @@ BAD_SENDS: list[tuple[dict[str, Any], str]] = [
     ({"user_ids": [MISSING], "html": "<p>x</p>", "template_id": MISSING}, "exactly one of html= or template_id="),
     ({"user_ids": [MISSING], "html": "<p>x</p>", "variables": {"a": 1}}, "variables= goes with template_id="),
     ({"user_ids": [MISSING], "html": "<p>x</p>", "subject": ""}, "subject must be a non-empty string"),
+    ({"user_ids": [MISSING], "template_id": MISSING, "variables": {"n": 1}}, "variables must map names to strings"),
 ]
 
 

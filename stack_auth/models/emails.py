@@ -32,7 +32,7 @@ class OutboxEmail:
     """An email in the project's outbox (queued, rendering, sent, or failed; ``status`` says which).
 
     ``to`` is the recipient as Stack stores it (``{"type": "user-primary-email", "user_id": ...}``);
-    ``simple_status`` is the coarse state (``"in-progress"``, ``"ok"``, ``"error"``...). Fields Stack adds once an
+    ``simple_status`` is the coarse state (``"in-progress"``, ``"ok"``, ``"error"``). Fields Stack adds once an
     email is rendered or delivered (subject, html, delivery times) are in ``extra``.
     """
 
@@ -56,6 +56,9 @@ class OutboxEmail:
     is_paused: bool = False
     has_rendered: bool = False
     has_delivered: bool = False
+    #: Why Stack did not send it (``"USER_UNSUBSCRIBED"``, ``"USER_HAS_NO_PRIMARY_EMAIL"``...) when ``status`` is
+    #: ``"skipped"``.
+    skipped_reason: str | None = None
     extra: Mapping[str, Any] = _extra
 
 

@@ -9,6 +9,7 @@ until the user turns one off.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from stack_auth.testing import known
@@ -63,41 +64,68 @@ def _enabled(project: Project, user_id: str, category_id: str) -> bool:
     return project.notification_preferences.get((user_id, category_id), True)
 
 
-async def send_email(ctx: Ctx) -> Response:
-    auth = require_access(ctx.auth, SERVER_OR_HIGHER)
+def _send_body(ctx: Ctx) -> dict[str, Any]:
+    """The body of ``send-email``: ``user_ids``/``all_users``, and one of ``html``, ``template_id``, ``draft_id``."""
     v = ctx.validator()
     data = v.body(ctx.request.body, SEND_FIELDS)
     user_ids = data.get("user_ids")
     if user_ids is not None and not (isinstance(user_ids, list) and all(isinstance(u, str) for u in user_ids)):
         v.fail("body.user_ids must be an array of strings")
+    if data.get("all_users") is False:
+        v.fail("body.all_users must be one of the following values: true")
+    variables = data.get("variables")
+    if variables is not None and not (
+        isinstance(variables, dict) and all(isinstance(x, str) for x in variables.values())
+    ):
+        v.fail("body.variables must be an object whose values are strings")
     if not any(k in data for k in ("html", "template_id", "draft_id")) and not v.errors:
         v.fail(_CONTENT_UNION)
     v.done()
-    if (user_ids is None) == (data.get("all_users") is not True):
-        raise _plain_schema_error("Exactly one of user_ids or all_users must be provided")
+    return data
+
+
+def _skip_reason(project: Project, user_id: str, category: tuple[str, str, bool]) -> str | None:
+    """Why the email queue would skip this recipient (Stack's ``EmailOutboxSkippedReason``), or None."""
+    category_id, _, can_disable = category
+    if can_disable and not _enabled(project, user_id, category_id):
+        return "USER_UNSUBSCRIBED"
+    if project.users[user_id].primary_email is None:
+        return "USER_HAS_NO_PRIMARY_EMAIL"
+    return None
+
+
+async def send_email(ctx: Ctx) -> Response:
+    """``send-email``, checked in the order of the Stack source (``emails/send-email/route.tsx``)."""
+    auth = require_access(ctx.auth, SERVER_OR_HIGHER)
+    data = _send_body(ctx)
     project = auth.project
     if project.config.email_server == "shared":
         raise requires_custom_email_server()
-    if "draft_id" in data:
-        raise StatusError(400, "Email draft not found")
+    user_ids: list[str] | None = data.get("user_ids")
+    if (user_ids is None) == (data.get("all_users") is None):
+        raise _plain_schema_error("Exactly one of user_ids or all_users must be provided")
     category_name = data.get("notification_category_name", "Transactional")
     category = category_by_name(category_name)
     if category is None:
         raise StatusError(400, "Notification category not found with given name")
+    template_id = data.get("template_id")
+    if template_id is not None and template_id not in project.config.email_templates:
+        raise StatusError(400, "No template found with given template_id")
+    if "draft_id" in data:
+        raise StatusError(400, "No draft found with given draft_id")  # the emulator keeps no drafts
     store = ctx.services.store
     with store.lock:
         if user_ids is None:
-            recipients = [uid for _, uid in project.order if not project.users[uid].is_anonymous]
+            recipients = [uid for _, uid in project.order]
         else:
-            recipients = list(dict.fromkeys(user_ids))
-            for user_id in recipients:
-                if user_id not in project.users:
-                    raise known.user_id_does_not_exist(user_id)
+            recipients = list(user_ids)
+            missing = next((uid for uid in recipients if uid not in project.users), None)
+            if missing is not None:
+                raise known.user_id_does_not_exist(missing)
         # One creation time per send, strictly after the previous send's: the outbox lists newest sends first.
         now = store.clock.tick_ms()
         theme_id = data.get("theme_id")
         for user_id in recipients:
-            category_id, _, can_disable = category
             project.outbox.append(
                 QueuedEmail(
                     id=store.ids.uuid(),
@@ -105,12 +133,13 @@ async def send_email(ctx: Ctx) -> Response:
                     to_email=project.users[user_id].primary_email,
                     subject=data.get("subject"),
                     html=data.get("html"),
-                    template_id=data.get("template_id"),
+                    template_id=template_id,
+                    tsx_source=project.config.email_templates[template_id] if template_id else None,
                     variables=dict(data.get("variables") or {}),
                     notification_category=category_name,
                     theme_id=theme_id if isinstance(theme_id, str) else DEFAULT_THEME_ID,
                     created_at_millis=now,
-                    skipped=can_disable and not _enabled(project, user_id, category_id),
+                    skipped_reason=_skip_reason(project, user_id, category),
                 )
             )
     return json_response({"results": [{"user_id": user_id} for user_id in recipients]})
@@ -120,27 +149,37 @@ def _newest_first(project: Project) -> list[QueuedEmail]:
     return sorted(project.outbox, key=lambda m: (-m.created_at_millis, m.id))
 
 
+def _page_size(raw: str | None) -> int:
+    """The outbox's ``limit``: ``parseInt`` of the text, at most 100, as the Stack source reads it."""
+    if raw is None:
+        return OUTBOX_PAGE_LIMIT
+    digits = re.match(r"\s*([+-]?\d+)", raw)
+    size = int(digits.group(1)) if digits else 0
+    if size < 1:
+        raise StatusError(400, "Invalid limit parameter")
+    if size > OUTBOX_PAGE_LIMIT:
+        raise StatusError(400, f"Limit cannot exceed {OUTBOX_PAGE_LIMIT}")
+    return size
+
+
 async def list_outbox(ctx: Ctx) -> Response:
     auth = require_access(ctx.auth, SERVER_OR_HIGHER)
     q = ctx.request.query
     v = ctx.validator()
     v.unknown("query", q, ("status", "simple_status", "limit", "cursor"))
-    limit = v.int_min("query", "limit", q.get("limit"), 1)
+    cursor = v.uuid("query", "cursor", q.get("cursor"), required=False)
     v.done()
-    if limit is not None and limit > OUTBOX_PAGE_LIMIT:
-        raise StatusError(400, f"Limit cannot exceed {OUTBOX_PAGE_LIMIT}")
-    size = limit or OUTBOX_PAGE_LIMIT
+    size = _page_size(q.get("limit"))
     with ctx.services.store.lock:
         mails = [
             m
             for m in _newest_first(auth.project)
             if q.get("status") in (None, m.status) and q.get("simple_status") in (None, m.simple_status)
         ]
-        start = next((i for i, m in enumerate(mails) if m.id == q.get("cursor")), 0)
-        page = mails[start : start + size]
-        rest = mails[start + size : start + size + 1]
-        items = [m.view() for m in page]
-    next_cursor = rest[0].id if rest else None
+        if cursor is not None:
+            mails = mails[next((i for i, m in enumerate(mails) if m.id == cursor), len(mails)) :]
+        items = [m.view() for m in mails[:size]]
+    next_cursor = mails[size].id if len(mails) > size else None
     return json_response({"items": items, "is_paginated": True, "pagination": {"next_cursor": next_cursor}})
 
 

@@ -83,7 +83,8 @@ class Emulator:
     ``email_server="shared"`` makes ``send-email`` answer REQUIRES_CUSTOM_EMAIL_SERVER (default ``"custom"``:
     sending works); ``data_vault_stores=["secrets"]`` configures vault stores; ``items={"credits":
     {"customer_type": "user", "display_name": "Credits"}}`` and ``products={"pro": {"customer_type": "user"}}``
-    configure payments. By default no store, item or product exists.
+    configure payments; ``email_templates={template_id: tsx_source}`` are the templates ``send-email`` accepts. By
+    default no store, item, product or template exists.
 
     Everything here is thread-safe; state can be read and changed while the emulator serves.
     """
@@ -104,6 +105,7 @@ class Emulator:
         data_vault_stores: Iterable[str] = (),
         items: Mapping[str, Mapping[str, Any]] | None = None,
         products: Mapping[str, Mapping[str, Any]] | None = None,
+        email_templates: Mapping[str, str] | None = None,
     ) -> None:
         self.seed = seed
         self._store = Store(seed)
@@ -122,6 +124,7 @@ class Emulator:
             secret_server_key,
             create_personal_team=create_personal_team,
             require_publishable_client_key=require_publishable_client_key,
+            email_templates=dict(email_templates or {}),
             **_emails_vault_payments_settings(email_server, data_vault_stores, items, products),
         )
         self._api = ApiApp(self._services, self.faults, self.stats)

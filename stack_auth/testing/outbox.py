@@ -3,7 +3,8 @@
 This is the outbox of Stack's ``/emails/outbox`` routes (emails a backend sends to its users), separate from
 :mod:`stack_auth.testing.mail` (the codes Stack mails for its own flows: sign-in codes, resets, verifications).
 The emulator never delivers: an email stays ``preparing`` (simple status ``in-progress``), as on the real backend
-with its email queue off; an email to a user who turned its notification category off is ``skipped``.
+with its email queue off. An email the queue would skip is ``skipped`` (simple status ``ok``) at once, with Stack's
+reason: ``USER_UNSUBSCRIBED`` (the user turned its notification category off) or ``USER_HAS_NO_PRIMARY_EMAIL``.
 
 Read it in tests with :meth:`Emulator.outbox <stack_auth.testing.Emulator.outbox>`::
 
@@ -54,27 +55,30 @@ class QueuedEmail:
     subject: str | None
     html: str | None
     template_id: str | None
+    #: The template's source for a ``template_id`` send (an HTML send's source is built from ``html``).
+    tsx_source: str | None
     variables: dict[str, Any]
     notification_category: str
     theme_id: str
     created_at_millis: int
-    skipped: bool = False
+    #: Stack's ``EmailOutboxSkippedReason`` when the queue would not send it, else None.
+    skipped_reason: str | None = None
 
     @property
     def status(self) -> str:
-        return "skipped" if self.skipped else "preparing"
+        return "preparing" if self.skipped_reason is None else "skipped"
 
     @property
     def simple_status(self) -> str:
-        return "skipped" if self.skipped else "in-progress"
+        return "in-progress" if self.skipped_reason is None else "ok"
 
     def view(self) -> dict[str, Any]:
         """The outbox item as ``GET /emails/outbox`` answers it (the keys of the real backend's answer)."""
-        return {
+        view: dict[str, Any] = {
             "id": self.id,
             "created_at_millis": self.created_at_millis,
             "updated_at_millis": self.created_at_millis,
-            "tsx_source": html_template_source(self.html) if self.html is not None else "",
+            "tsx_source": html_template_source(self.html) if self.html is not None else self.tsx_source,
             "theme_id": self.theme_id,
             "to": {"type": "user-primary-email", "user_id": self.user_id},
             "variables": dict(self.variables),
@@ -92,3 +96,10 @@ class QueuedEmail:
             "status": self.status,
             "simple_status": self.simple_status,
         }
+        if self.skipped_reason is not None:
+            view.update(
+                skipped_at_millis=self.created_at_millis,
+                skipped_reason=self.skipped_reason,
+                skipped_details={},
+            )
+        return view

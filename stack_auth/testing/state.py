@@ -47,7 +47,8 @@ class ProjectConfig:
     ``email_server``: ``"custom"`` (sending works) or ``"shared"`` (``send-email`` answers
     REQUIRES_CUSTOM_EMAIL_SERVER, as on Stack). ``data_vault_stores``: the ids of the configured vault stores.
     ``items`` / ``products``: payments config, id -> ``{"customer_type": "user"|"team"|"custom",
-    "display_name": ...}`` (products may add ``"stackable": bool``).
+    "display_name": ...}`` (products may add ``"stackable": bool``). ``email_templates``: template id -> TSX source,
+    the templates ``send-email`` accepts as ``template_id``.
     """
 
     project_id: str
@@ -67,6 +68,7 @@ class ProjectConfig:
     data_vault_stores: tuple[str, ...] = ()
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
+    email_templates: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -41,7 +41,7 @@ class AsyncEmails:
         subject: str | None = None,
         html: str | None = None,
         template_id: str | None = None,
-        variables: Mapping[str, Any] | None = None,
+        variables: Mapping[str, str] | None = None,
         notification_category_name: str | None = None,
         theme_id: str | None = None,
     ) -> SendEmailResult:
@@ -50,9 +50,10 @@ class AsyncEmails:
         ``result = await app.emails.send(user_ids=[user.id], subject="Welcome", html="<p>Hi</p>")``
 
         Recipients: ``user_ids`` or ``all_users=True``. Content: ``html`` (with ``subject``), or ``template_id``
-        with ``variables``. ``notification_category_name`` (e.g. ``"Marketing"``) makes it a notification that
-        users can unsubscribe from; without it the email is transactional. Each recipient gets it at their primary
-        email; :class:`~stack_auth.errors.UserIdDoesNotExist` names an unknown user.
+        (a template of the project) with ``variables`` (names to strings); ``subject`` overrides the template's.
+        ``notification_category_name`` (e.g. ``"Marketing"``) makes it a notification that users can unsubscribe
+        from (Stack then skips those who did); without it the email is transactional. Each recipient gets it at
+        their primary email; :class:`~stack_auth.errors.UserIdDoesNotExist` names an unknown user.
         """
         body: dict[str, Any] = {}
         if all_users is True:
@@ -75,8 +76,10 @@ class AsyncEmails:
         else:
             body["template_id"] = uuid_arg(template_id, "template_id")
             if variables is not None:
-                if not isinstance(variables, Mapping):
-                    raise InvalidArgumentError(f"variables must be a mapping, got {type(variables).__name__}")
+                if not isinstance(variables, Mapping) or not all(
+                    isinstance(k, str) and isinstance(x, str) for k, x in variables.items()
+                ):
+                    raise InvalidArgumentError("variables must map names to strings (Stack's template variables)")
                 body["variables"] = dict(variables)
         if subject is not None:
             body["subject"] = _text(subject, "subject")
