@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from emulator_helpers import last_request
+from emulator_helpers import client_for, known_error, last_request
 
 from stack_auth import AsyncStackServerApp, StackServerApp
 from stack_auth.errors import BadRequestError, InvalidArgumentError, RequiresCustomEmailServer, UserIdDoesNotExist
@@ -182,3 +182,24 @@ def test_sync_api_over_a_socket(sync_app: StackServerApp, emulator: Emulator) ->
     assert sync_app.emails.set_notification_preference(a, MARKETING, enabled=False).enabled is False
     assert [p.enabled for p in sync_app.emails.list_notification_preferences(a)] == [True, False]
     assert sync_app.emails.delivery_info().capacity.is_boost_active is False
+
+
+async def test_emulator_preference_routes_check_who_asks(emulator: Emulator) -> None:
+    a, b = _users(emulator)
+    as_a = emulator.headers("client", access_token=emulator.create_session(a)["access_token"])
+    base = "/api/v1/emails/notification-preference"
+    async with client_for(emulator) as c:
+        r = await c.patch(f"{base}/{b}/{MARKETING}", json={"enabled": False}, headers=as_a)
+        assert (r.status_code, r.text) == (403, "You can only manage your own notification preferences")
+        r = await c.patch(f"{base}/{b}/{MISSING}", json={"enabled": False}, headers=as_a)
+        assert (r.status_code, r.text) == (404, "Notification category not found")  # checked first, as on Stack
+        assert known_error(await c.get(f"{base}/me", headers=emulator.headers("client")))[:2] == (
+            401,
+            "USER_AUTHENTICATION_REQUIRED",
+        )
+        assert known_error(await c.get(f"{base}/{MISSING}", headers=emulator.headers("server")))[:2] == (
+            404,
+            "USER_NOT_FOUND",
+        )
+        r = await c.get("/api/v1/emails/outbox", params={"limit": "0"}, headers=emulator.headers("server"))
+        assert (r.status_code, r.text) == (400, "Invalid limit parameter")

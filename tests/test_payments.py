@@ -11,7 +11,7 @@ import anyio
 import httpx
 import pytest
 from apps import load_example, served_with_env, server_app_kwargs, session_for
-from emulator_helpers import last_request
+from emulator_helpers import client_for, known_error, last_request
 from fastapi.testclient import TestClient
 
 from stack_auth import AsyncStackServerApp, StackServerApp
@@ -271,3 +271,31 @@ def test_emulator_options_are_checked() -> None:
     emu = Emulator(items=ITEMS, data_vault_stores=["secrets"])
     assert emu.project().data_vault_stores == ("secrets",)
     assert Emulator().project().items == {} and Emulator().project().data_vault_stores == ()
+
+
+async def test_emulator_item_routes_follow_stack(emulator: Emulator) -> None:
+    uid, other = _user(emulator), emulator.create_user(display_name="Other")["id"]
+    team = emulator.create_team("Shared", creator_user_id=uid)["id"]
+    server = emulator.headers("server")
+    as_user = emulator.headers("client", access_token=emulator.create_session(uid)["access_token"])
+    update = f"/api/v1/payments/items/user/{uid}/credits/update-quantity"
+    async with client_for(emulator) as c:
+        r = await c.post(update, params={"allow_negative": "true"}, json={"delta": -5}, headers=server)
+        assert r.json() == {}
+        assert emulator.item_quantity("credits", uid) == -5  # allowed to go negative
+        status, code, body = known_error(
+            await c.post(update, params={"allow_negative": "false"}, json={"delta": -1}, headers=server)
+        )
+        assert (status, code, body["details"]) == (
+            400,
+            "ITEM_QUANTITY_INSUFFICIENT_AMOUNT",
+            {"item_id": "credits", "customer_id": uid, "quantity": -1},
+        )
+        status, code, body = known_error(
+            await c.post(update, params={"allow_negative": "false"}, json={"delta": 1.5}, headers=server)
+        )
+        assert (status, code) == (400, "SCHEMA_ERROR") and "body.delta must be an integer" in body["error"]
+        r = await c.get(f"/api/v1/payments/items/team/{team}/seats", headers=as_user)  # a member reads its team
+        assert r.json() == {"id": "seats", "display_name": "Seats", "quantity": 0}
+        r = await c.get(f"/api/v1/payments/items/user/{other}/credits", headers=as_user)
+        assert (r.status_code, r.text) == (403, "Clients can only access their own user or team items.")

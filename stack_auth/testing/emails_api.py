@@ -209,18 +209,22 @@ async def delivery_info(ctx: Ctx) -> Response:
 
 
 def _preference_user(ctx: Ctx, auth: Auth, *, action: str) -> str:
-    """The user of a preference route: ``me`` or an id; clients only reach their own."""
+    """The user of a preference route (``me`` or an id), checked as the Stack source does: clients reach only
+    their own, and the user must exist."""
     raw = ctx.request.params["user_id"]
-    current = auth.user.id if auth.user is not None else None
+    me = auth.user.id if auth.user is not None else None
+    if me is None and (raw == "me" or auth.type == "client"):
+        raise known.user_authentication_required()
+    if raw == "me" and me is not None:
+        return me
     v = ctx.validator()
-    user_id = v.user_id_or_me("params", "user_id", raw, current)
+    v.uuid("params", "user_id", raw)
     v.done()
-    assert user_id is not None
-    if auth.type == "client" and user_id != current:
+    if auth.type == "client" and raw != me:
         raise StatusError(403, f"You can only {action} your own notification preferences")
-    if user_id not in auth.project.users:
+    if raw not in auth.project.users:
         raise known.user_not_found()
-    return user_id
+    return raw
 
 
 def _preference(project: Project, user_id: str, category: tuple[str, str, bool]) -> dict[str, Any]:
@@ -249,11 +253,11 @@ async def set_notification_preference(ctx: Ctx) -> Response:
     if not is_uuid(category_id):
         v.fail("params.notification_category_id must be a valid UUID")
     v.done()
+    category = category_by_id(category_id)
+    if category is None:
+        raise StatusError(404, "Notification category not found")
     with ctx.services.store.lock:
         user_id = _preference_user(ctx, auth, action="manage")
-        category = category_by_id(category_id)
-        if category is None:
-            raise StatusError(404, "Notification category not found")
         # As on the real backend, even a category that cannot be disabled (Transactional) accepts enabled=false.
         auth.project.notification_preferences[(user_id, category_id)] = data["enabled"]
         return json_response(_preference(auth.project, user_id, category))
