@@ -3,6 +3,8 @@ under concurrency (async tasks and real threads), and no re-sent POST once it ma
 
 from __future__ import annotations
 
+import logging
+import socket
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
@@ -299,3 +301,18 @@ async def test_emulator_item_routes_follow_stack(emulator: Emulator) -> None:
         assert r.json() == {"id": "seats", "display_name": "Seats", "quantity": 0}
         r = await c.get(f"/api/v1/payments/items/user/{other}/credits", headers=as_user)
         assert (r.status_code, r.text) == (403, "Clients can only access their own user or team items.")
+
+
+async def test_a_refused_connection_is_retried_on_our_own_pool(caplog: pytest.LogCaptureFixture) -> None:
+    # aiohttp on asyncio, httpx on trio: both must tell "never opened" (safe to re-send a POST) from "maybe sent".
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    caplog.set_level(logging.INFO, logger="stack_auth")
+    kwargs = {"project_id": "p", "secret_server_key": "k", "base_url": f"http://127.0.0.1:{closed_port}"}
+    async with AsyncStackServerApp(**kwargs, max_retries=2) as app:
+        with pytest.raises(APIConnectionError) as refused:
+            await app.payments.try_decrease_item_quantity("credits", 1, user_id=USER)
+    assert refused.value.maybe_sent is False
+    retries = [r for r in caplog.records if r.getMessage().startswith("retrying POST")]
+    assert len(retries) == 2
