@@ -35,7 +35,7 @@ SEND_FIELDS: dict[str, Field] = {
     "subject": Field("string"),
     "html": Field("string"),
     "template_id": Field("uuid"),
-    "draft_id": Field("uuid"),
+    "draft_id": Field("string"),
     "variables": Field("json"),
     "notification_category_name": Field("string"),
     "theme_id": Field("json", nullable=True),

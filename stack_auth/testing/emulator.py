@@ -278,8 +278,8 @@ class Emulator:
 
     def outbox(self, user_id: str | None = None, *, project_id: str | None = None) -> list[QueuedEmail]:
         """The emails ``POST /emails/send-email`` queued (oldest first), to one user when given: each has
-        ``user_id``, ``to_email``, ``subject``, ``html``, ``template_id``, ``variables``, ``notification_category``
-        and ``status`` (``"skipped"`` when the user turned the category off)."""
+        ``user_id``, ``to_email``, ``subject``, ``html``, ``template_id``, ``variables``, ``notification_category``,
+        ``status`` and ``skipped_reason`` (``"USER_UNSUBSCRIBED"`` when the user turned the category off)."""
         with self._store.lock:
             return [m for m in self._project(project_id).outbox if user_id in (None, m.user_id)]
 
