@@ -388,7 +388,7 @@ def _wave2_commerce_emulator() -> Emulator:
         base_url="http://127.0.0.1:8102",
         data_vault_stores=["secrets"],
         items={"credits": {"customer_type": "user", "display_name": "Credits"}},
-        products={"credits-pack": {"customer_type": "user", "display_name": "Credits Pack", "stackable": True}},
+        products={"credits-pack": {"customer_type": "user", "display_name": "Credits Pack"}},
     )
 
 

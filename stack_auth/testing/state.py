@@ -47,7 +47,7 @@ class ProjectConfig:
     ``email_server``: ``"custom"`` (sending works) or ``"shared"`` (``send-email`` answers
     REQUIRES_CUSTOM_EMAIL_SERVER, as on Stack). ``data_vault_stores``: the ids of the configured vault stores.
     ``items`` / ``products``: payments config, id -> ``{"customer_type": "user"|"team"|"custom",
-    "display_name": ...}`` (products may add ``"stackable": bool``). ``email_templates``: template id -> TSX source,
+    "display_name": ...}``. ``email_templates``: template id -> TSX source,
     the templates ``send-email`` accepts as ``template_id``.
     """
 
