@@ -166,3 +166,19 @@ def test_sync_round_trip_over_a_socket(sync_app: StackServerApp, emulator: Emula
     assert vault.get("sync-key", secret=SECRET) == TOKEN
     assert vault.get("other-key", secret=SECRET) is None
     assert emulator.stats.count("POST /data-vault/stores/{id}/set") == 1
+
+
+@pytest.mark.parametrize(
+    ("stored", "message"),
+    [
+        ("not base64!", "not base64"),
+        (_b64(b"\x02\x00" + bytes(60)), "not in Stack's client-side encryption format"),
+        (_b64(b"\x01\x00" + bytes(20)), "not in Stack's client-side encryption format"),
+    ],
+)
+async def test_values_not_in_stacks_format_are_refused(
+    app: AsyncStackServerApp, emulator: Emulator, stored: str, message: str
+) -> None:
+    await write_as_another_client(emulator, ref_hash_key(SECRET, "odd"), stored)
+    with pytest.raises(DataVaultDecryptionError, match=message):
+        await app.data_vault.store("secrets").get("odd", secret=SECRET)
