@@ -3,9 +3,6 @@
 Every model keeps the answer's unknown keys in ``extra``; ``*_millis`` timestamps are aware UTC datetimes.
 """
 
-from typing import TYPE_CHECKING
-
-from stack_auth._lazy import lazy_attributes
 from stack_auth.models._converter import structure
 from stack_auth.models._types import (
     NOT_GIVEN,
@@ -20,60 +17,51 @@ from stack_auth.models._types import (
     TeamMembership,
     TeamPermission,
 )
-
-if TYPE_CHECKING:
-    from stack_auth.models.emails import (
-        DeliveryCapacity,
-        DeliveryStats,
-        DeliveryStatsByPeriod,
-        EmailDeliveryInfo,
-        EmailRecipient,
-        NotificationPreference,
-        OutboxEmail,
-        SendEmailResult,
-    )
-    from stack_auth.models.payments import Item
+from stack_auth.models.contact_channels import ContactChannel
+from stack_auth.models.emails import (
+    DeliveryCapacity,
+    DeliveryStats,
+    DeliveryStatsByPeriod,
+    EmailDeliveryInfo,
+    EmailRecipient,
+    NotificationPreference,
+    OutboxEmail,
+    SendEmailResult,
+)
+from stack_auth.models.payments import Item
+from stack_auth.models.permissions import ProjectPermission
+from stack_auth.models.projects import EnabledOAuthProvider, Project, ProjectConfig, TrustedDomain
+from stack_auth.models.teams_extra import TeamInvitation, TeamInvitationDetails, TeamMemberProfile
 
 __all__ = [
-    "NOT_GIVEN",
     "ClientUser",
+    "ContactChannel",
     "DeliveryCapacity",
     "DeliveryStats",
     "DeliveryStatsByPeriod",
     "EmailDeliveryInfo",
     "EmailRecipient",
+    "EnabledOAuthProvider",
     "Item",
-    "NotificationPreference",
-    "OutboxEmail",
-    "SendEmailResult",
+    "NOT_GIVEN",
     "NotGiven",
+    "NotificationPreference",
     "OAuthProvider",
+    "OutboxEmail",
     "Page",
+    "Project",
+    "ProjectConfig",
+    "ProjectPermission",
+    "SendEmailResult",
     "ServerUser",
     "SessionInfo",
     "SessionTokens",
     "Team",
+    "TeamInvitation",
+    "TeamInvitationDetails",
+    "TeamMemberProfile",
     "TeamMembership",
     "TeamPermission",
+    "TrustedDomain",
     "structure",
 ]
-
-# The models of the later areas load on first use: ``import stack_auth`` stays cheap for code that never needs them.
-_LAZY = {
-    **dict.fromkeys(
-        (
-            "DeliveryCapacity",
-            "DeliveryStats",
-            "DeliveryStatsByPeriod",
-            "EmailDeliveryInfo",
-            "EmailRecipient",
-            "NotificationPreference",
-            "OutboxEmail",
-            "SendEmailResult",
-        ),
-        "stack_auth.models.emails",
-    ),
-    "Item": "stack_auth.models.payments",
-}
-
-__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -18,7 +18,20 @@ from urllib.parse import parse_qsl
 
 import anyio
 
-from stack_auth.testing import emails_api, known, payments_api, sessions_api, teams_api, users_api, vault_api
+from stack_auth.testing import (
+    contact_channels_api,
+    emails_api,
+    known,
+    payments_api,
+    permissions_api,
+    projects_api,
+    sessions_api,
+    team_invitations_api,
+    team_member_profiles_api,
+    teams_api,
+    users_api,
+    vault_api,
+)
 from stack_auth.testing.auth import parse_auth
 from stack_auth.testing.context import ApiRequest, Ctx, Services
 from stack_auth.testing.defaults import API_PREFIX
@@ -95,6 +108,11 @@ ROUTER = Router(
         *users_api.ROUTES,
         *teams_api.ROUTES,
         *sessions_api.ROUTES,
+        *permissions_api.ROUTES,
+        *contact_channels_api.ROUTES,
+        *team_invitations_api.ROUTES,
+        *team_member_profiles_api.ROUTES,
+        *projects_api.ROUTES,
         *emails_api.ROUTES,
         *vault_api.ROUTES,
         *payments_api.ROUTES,

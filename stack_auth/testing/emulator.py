@@ -16,12 +16,13 @@ from stack_auth.testing.operations import create_session, create_team, create_us
 from stack_auth.testing.outbox import QueuedEmail
 from stack_auth.testing.passwords import hash_password
 from stack_auth.testing.payments_api import CUSTOMER_TYPES
-from stack_auth.testing.state import Project, ProjectConfig, Store
+from stack_auth.testing.state import SEEDED_TEAM_PERMISSION_DEFINITIONS, Project, ProjectConfig, Store
 from stack_auth.testing.stats import Stats
 from stack_auth.testing.tokens import TokenService
 from stack_auth.testing.users_api import CREATE_FIELDS
 from stack_auth.testing.validation import Validator
 from stack_auth.testing.views import session_view, team_server, user_server
+from stack_auth.testing.webhooks import Webhooks
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -79,6 +80,14 @@ class Emulator:
     ``password_hash_iterations`` is the PBKDF2 cost of stored passwords. ``base_url`` fixes the token issuer's
     base; by default it is the URL each request was sent to.
 
+    Permissions: Stack's six ``$`` team permissions, and ``team_admin`` (given to a team's creator) and
+    ``team_member`` (given to members) as a project created through Stack's API defines them (``team_admin``
+    holds all six, ``team_member`` ``$read_members`` and ``$invite_members``); ``seeded_permissions=True`` gives the
+    narrower ones a development backend seeds for ``internal`` instead (``team_admin``: ``$read_members``,
+    ``$remove_members``, ``$update_team``; ``team_member``: ``$read_members``). Define more, each id mapped to the
+    ids it contains, with ``team_permissions={"read_secrets": [], "manage_secrets": ["read_secrets"]}`` and
+    ``project_permissions={"admin": []}`` (or later with :meth:`define_permissions`).
+
     Emails, data vault and payments (settings of the default project, see :class:`ProjectConfig`):
     ``email_server="shared"`` makes ``send-email`` answer REQUIRES_CUSTOM_EMAIL_SERVER (default ``"custom"``:
     sending works); ``data_vault_stores=["secrets"]`` configures vault stores; ``items={"credits":
@@ -101,6 +110,9 @@ class Emulator:
         require_publishable_client_key: bool = True,
         password_hash_iterations: int = defaults.DEFAULT_PASSWORD_HASH_ITERATIONS,
         base_url: str | None = None,
+        team_permissions: Mapping[str, Iterable[str]] | None = None,
+        project_permissions: Mapping[str, Iterable[str]] | None = None,
+        seeded_permissions: bool = False,
         email_server: str = "custom",
         data_vault_stores: Iterable[str] = (),
         items: Mapping[str, Mapping[str, Any]] | None = None,
@@ -115,6 +127,8 @@ class Emulator:
         #: Per-route request statistics (see :class:`~stack_auth.testing.stats.Stats`).
         self.stats = Stats()
         self._services = Services(self._store, self._tokens, password_hash_iterations, base_url)
+        #: The webhooks Stack would send, delivered to endpoints (see :class:`~stack_auth.testing.webhooks.Webhooks`).
+        self.webhooks = Webhooks(project_id, seed=seed)
         self.project_id = project_id
         self.publishable_client_key = publishable_client_key
         self.secret_server_key = secret_server_key
@@ -127,6 +141,12 @@ class Emulator:
             email_templates=dict(email_templates or {}),
             **_emails_vault_payments_settings(email_server, data_vault_stores, items, products),
         )
+        with self._store.lock:
+            project = self._project(project_id)
+            if seeded_permissions:
+                project.permission_definitions.update(SEEDED_TEAM_PERMISSION_DEFINITIONS)
+            project.define_permissions(team_permissions or {}, "team")
+            project.define_permissions(project_permissions or {}, "project")
         self._api = ApiApp(self._services, self.faults, self.stats)
         self._asgi_app: Starlette | None = None
         self._served_urls: list[str] = []
@@ -206,7 +226,7 @@ class Emulator:
                 secret_server_key if secret_server_key is not None else f"ssk_{ids.secret(40)}",
                 **settings,
             )
-            self._store.projects[pid] = Project(config)
+            self._store.projects[pid] = Project(config, ids=ids, on_change=self.webhooks.announce)
             return config
 
     def project(self, project_id: str | None = None) -> ProjectConfig:
@@ -367,6 +387,22 @@ class Emulator:
             if not project.is_member(team_id, user_id):
                 project.add_member(team_id, user_id, creator=False)
 
+    def define_permissions(
+        self,
+        team: Mapping[str, Iterable[str]] | None = None,
+        project: Mapping[str, Iterable[str]] | None = None,
+        *,
+        project_id: str | None = None,
+    ) -> None:
+        """Define team and project permissions (id -> contained ids), as the dashboard does on a real server::
+
+        emu.define_permissions(team={"manage_secrets": ["read_secrets"], "read_secrets": []})
+        """
+        with self._store.lock:
+            target = self._project(project_id)
+            target.define_permissions(team or {}, "team")
+            target.define_permissions(project or {}, "project")
+
     def add_team_permission_definition(
         self, permission_id: str, contained: tuple[str, ...] = (), project_id: str | None = None
     ) -> None:
@@ -429,7 +465,11 @@ class Emulator:
             with self._store.lock:
                 for pid, project in list(self._store.projects.items()):
                     self._store.projects[pid] = Project(
-                        project.config, permission_definitions=dict(project.permission_definitions)
+                        project.config,
+                        permission_definitions=dict(project.permission_definitions),
+                        project_permission_definitions=dict(project.project_permission_definitions),
+                        ids=self._store.ids,
+                        on_change=project.on_change,
                     )
         if faults:
             self.faults.clear()

@@ -307,6 +307,28 @@ def multi_factor_authentication_required(attempt_code: str) -> KnownError:
     )
 
 
+# --- contact channels ----------------------------------------------------------------------------------------------
+
+
+def email_already_verified() -> KnownError:
+    return KnownError("EMAIL_ALREADY_VERIFIED", "The e-mail is already verified.")
+
+
+def contact_channel_already_used_for_auth_by_someone_else(
+    channel_type: str, value: str | None = None, would_work_if_email_was_verified: bool = False
+) -> KnownError:
+    shown = f' "({value})"' if value is not None else ""
+    details: dict[str, Any] = {"type": channel_type}
+    if value is not None:
+        details["contact_channel_value"] = value
+    details["would_work_if_email_was_verified"] = would_work_if_email_was_verified
+    return KnownError(
+        "CONTACT_CHANNEL_ALREADY_USED_FOR_AUTH_BY_SOMEONE_ELSE",
+        f"This {channel_type}{shown} is already used for authentication by another account.",
+        details,
+    )
+
+
 # --- teams and permissions -----------------------------------------------------------------------------------------
 
 
@@ -334,6 +356,15 @@ def permission_not_found(permission_id: str) -> KnownError:
     )
 
 
+def wrong_permission_scope(permission_id: str, expected_scope: str, actual_scope: str) -> KnownError:
+    return KnownError(
+        "WRONG_PERMISSION_SCOPE",
+        f'Permission "{permission_id}" not found. (It was found for a different scope "{actual_scope}", but scope '
+        f'"{expected_scope}" was expected.)',
+        {"permission_id": permission_id, "expected_scope": expected_scope, "actual_scope": actual_scope},
+    )
+
+
 def team_permission_required(team_id: str, user_id: str, permission_id: str) -> KnownError:
     return KnownError(
         "TEAM_PERMISSION_REQUIRED",
@@ -347,4 +378,34 @@ def team_permission_not_found(team_id: str, user_id: str, permission_id: str) ->
         "TEAM_PERMISSION_NOT_FOUND",
         f"User {user_id} does not have permission {permission_id} in team {team_id}.",
         {"team_id": team_id, "user_id": user_id, "permission_id": permission_id},
+    )
+
+
+# --- sign-in flows (codes, MFA, CLI, OAuth) ------------------------------------------------------------------------
+
+
+def redirect_url_not_whitelisted() -> KnownError:
+    return KnownError(
+        "REDIRECT_URL_NOT_WHITELISTED",
+        "Redirect URL not whitelisted. Did you forget to add this domain to the trusted domains list on the Stack "
+        "Auth dashboard?",
+    )
+
+
+def verification_code_not_found() -> KnownError:
+    return KnownError("VERIFICATION_CODE_NOT_FOUND", "The verification code does not exist for this project.")
+
+
+def verification_code_expired() -> KnownError:
+    return KnownError("VERIFICATION_CODE_EXPIRED", "The verification code has expired.")
+
+
+def verification_code_already_used() -> KnownError:
+    return KnownError("VERIFICATION_CODE_ALREADY_USED", "The verification link has already been used.")
+
+
+def verification_code_max_attempts_reached() -> KnownError:
+    return KnownError(
+        "VERIFICATION_CODE_MAX_ATTEMPTS_REACHED",
+        "The verification code nonce has reached the maximum number of attempts. This code is not valid anymore.",
     )
