@@ -203,7 +203,12 @@ async def _walk_emails_vault_payments(emu: Emulator, c: httpx.AsyncClient) -> No
     await c.post(f"{item}/update-quantity", params={"allow_negative": "false"}, json={"delta": 3}, headers=server)
     await c.get(item, headers=server)
     await c.get(item, headers=client)
-    purchase = {"customer_type": "user", "customer_id": user, "product_id": "pro", "return_url": "https://a.example/x"}
+    purchase = {
+        "customer_type": "user",
+        "customer_id": user,
+        "product_id": "pro",
+        "return_url": "http://localhost:3000/x",
+    }
     await c.post("/api/v1/payments/purchases/create-purchase-url", json=purchase, headers=server)
     await c.post("/api/v1/payments/purchases/create-purchase-url", json=purchase, headers=client)
 

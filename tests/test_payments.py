@@ -24,6 +24,7 @@ from stack_auth.errors import (
     ItemCustomerTypeDoesNotMatch,
     ItemNotFound,
     ProductDoesNotExist,
+    RedirectUrlNotWhitelisted,
     UserNotFound,
 )
 from stack_auth.models import Item
@@ -43,7 +44,9 @@ PRODUCTS = {"pro": {"customer_type": "user", "display_name": "Pro"}}
 
 @pytest.fixture
 def emulator() -> Emulator:
-    return Emulator(items=ITEMS, products=PRODUCTS)
+    emu = Emulator(items=ITEMS, products=PRODUCTS)
+    emu.configure_project(trusted_domains=("https://app.example",))
+    return emu
 
 
 def _user(emu: Emulator) -> str:
@@ -93,6 +96,8 @@ async def test_stack_errors_become_typed_errors(app: AsyncStackServerApp, emulat
         await app.payments.get_item("credits", user_id="00000000-0000-4000-8000-000000000000")
     with pytest.raises(ProductDoesNotExist):
         await app.payments.create_purchase_url(product_id="enterprise", user_id=uid)
+    with pytest.raises(RedirectUrlNotWhitelisted):
+        await app.payments.create_purchase_url(product_id="pro", user_id=uid, return_url="https://evil.example/x")
 
 
 async def test_purchase_url_points_at_the_emulator(app: AsyncStackServerApp, emulator: Emulator) -> None:

@@ -5,7 +5,8 @@ Items and products come from the project's config (``Emulator(items={"credits": 
 "display_name": "Credits"}}, products={...})``). ``update-quantity`` checks and changes the balance under the
 store lock, in one step, as Stack does inside one transaction holding an advisory lock per customer and item: with
 ``allow_negative=false`` a change that would go below zero is refused with ITEM_QUANTITY_INSUFFICIENT_AMOUNT and
-changes nothing. Purchase URLs point at the emulator (``{base_url}/purchase/{code}``); nothing serves them.
+changes nothing. Purchase URLs point at the emulator (``{base_url}/purchase/{code}``); nothing serves them. A
+``return_url`` must be on a trusted domain (REDIRECT_URL_NOT_WHITELISTED otherwise, as on Stack).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import urlencode, urlsplit
 from stack_auth.testing import known
 from stack_auth.testing.auth import CLIENT_OR_HIGHER, SERVER_OR_HIGHER, Auth, require_access
 from stack_auth.testing.context import Ctx
+from stack_auth.testing.redirects import check_redirect_url
 from stack_auth.testing.state import Project
 from stack_auth.testing.validation import Field
 from stack_auth.testing.wire import KnownError, Response, StatusError, json_response
@@ -190,6 +192,7 @@ async def create_purchase_url(ctx: Ctx) -> Response:
         code = f"{auth.project.id}_{ctx.services.store.ids.secret()}"
     url = f"{ctx.base_url}/purchase/{code}"
     if return_url is not None:
+        check_redirect_url(auth.project, return_url)
         url += "?" + urlencode({"return_url": return_url})
     return json_response({"url": url})
 
