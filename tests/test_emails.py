@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from emulator_helpers import client_for, known_error, last_request
+from emulator_helpers import client_for, known_error, last_request, samples
+from model_checks import check_model
 
 from stack_auth import AsyncStackServerApp, StackServerApp
 from stack_auth.errors import BadRequestError, InvalidArgumentError, RequiresCustomEmailServer, UserIdDoesNotExist
-from stack_auth.models import EmailRecipient, NotificationPreference, SendEmailResult
+from stack_auth.models import EmailDeliveryInfo, EmailRecipient, NotificationPreference, OutboxEmail, SendEmailResult
 from stack_auth.testing import Emulator
 
 pytestmark = pytest.mark.anyio
@@ -203,3 +204,24 @@ async def test_emulator_preference_routes_check_who_asks(emulator: Emulator) -> 
         )
         r = await c.get("/api/v1/emails/outbox", params={"limit": "0"}, headers=emulator.headers("server"))
         assert (r.status_code, r.text) == (400, "Invalid limit parameter")
+
+
+def test_models_know_every_key_of_the_real_answers() -> None:
+    real = samples("samples-wave2.json")
+    sent = check_model(
+        SendEmailResult, real["emails.send-email html (server)"]["body"], method="POST", template="/emails/send-email"
+    )
+    assert all(r.extra == {} for r in sent.results)
+    outbox_sample = real["emails.outbox.get (server)"]["body"]
+    email = check_model(OutboxEmail, outbox_sample, method="GET", template="/emails/outbox/{id}")
+    assert email.created_at is not None and email.created_at.timestamp() * 1000 == outbox_sample["created_at_millis"]
+    info = check_model(
+        EmailDeliveryInfo, real["emails.delivery-info (server)"]["body"], method="GET", template="/emails/delivery-info"
+    )
+    assert info.capacity.extra == {} and info.stats.extra == {} and info.stats.month.extra == {}
+    check_model(
+        NotificationPreference,
+        real["emails.notification-preference.update marketing off (server)"]["body"],
+        method="PATCH",
+        template="/emails/notification-preference/{user_id}/{notification_category_id}",
+    )

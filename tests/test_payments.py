@@ -13,8 +13,9 @@ import anyio
 import httpx
 import pytest
 from apps import load_example, served_with_env, server_app_kwargs, session_for
-from emulator_helpers import client_for, known_error, last_request
+from emulator_helpers import client_for, known_error, last_request, samples
 from fastapi.testclient import TestClient
+from model_checks import check_model
 
 from stack_auth import AsyncStackServerApp, StackServerApp
 from stack_auth.errors import (
@@ -321,3 +322,9 @@ async def test_a_refused_connection_is_retried_on_our_own_pool(caplog: pytest.Lo
     assert refused.value.maybe_sent is False
     retries = [r for r in caplog.records if r.getMessage().startswith("retrying POST")]
     assert len(retries) == 2
+
+
+def test_item_model_knows_every_key_of_the_real_answer() -> None:
+    sample = samples("samples-wave2.json")["payments.items.get fresh user (server)"]["body"]
+    item = check_model(Item, sample, method="GET", template="/payments/items/{customer_type}/{customer_id}/{item_id}")
+    assert item == Item(id="credits", display_name="Credits", quantity=0)
