@@ -40,7 +40,10 @@ ITEMS = {
     "seats": {"customer_type": "team", "display_name": "Seats"},
     "api-calls": {"customer_type": "custom", "display_name": "API calls"},
 }
-PRODUCTS = {"pro": {"customer_type": "user", "display_name": "Pro"}}
+PRODUCTS = {
+    "pro": {"customer_type": "user", "display_name": "Pro"},
+    "api-pack": {"customer_type": "custom", "display_name": "API pack"},
+}
 
 
 @pytest.fixture
@@ -79,9 +82,9 @@ async def test_item_calls_send_what_stack_expects(app: AsyncStackServerApp, emul
     await app.payments.increase_item_quantity("seats", 3, team_id=team)
     assert last_request(emulator)[1] == f"/payments/items/team/{team}/seats/update-quantity"
     assert (await app.payments.get_item("seats", team_id=team)).quantity == 3
-    await app.payments.increase_item_quantity("api-calls", 5, custom_customer_id="org-42")
-    assert last_request(emulator)[1] == "/payments/items/custom/org-42/api-calls/update-quantity"
-    assert emulator.item_quantity("api-calls", "org-42", customer_type="custom") == 5
+    await app.payments.increase_item_quantity("api-calls", 5, custom_customer_id="org 42")
+    assert last_request(emulator)[1] == "/payments/items/custom/org 42/api-calls/update-quantity"  # sent as %20
+    assert emulator.item_quantity("api-calls", "org 42", customer_type="custom") == 5
 
 
 async def test_stack_errors_become_typed_errors(app: AsyncStackServerApp, emulator: Emulator) -> None:
@@ -113,6 +116,8 @@ async def test_purchase_url_points_at_the_emulator(app: AsyncStackServerApp, emu
     base, _, query = url.partition("?")
     assert base.startswith(f"{app.base_url}/purchase/{emulator.project_id}_")
     assert query == "return_url=https%3A%2F%2Fapp.example%2Fdone"
+    await app.payments.create_purchase_url(product_id="api-pack", custom_customer_id="org/42")
+    assert last_request(emulator)[3] == {"customer_type": "custom", "customer_id": "org/42", "product_id": "api-pack"}
 
 
 @pytest.mark.parametrize(
@@ -126,7 +131,10 @@ async def test_purchase_url_points_at_the_emulator(app: AsyncStackServerApp, emu
         (lambda p: p.try_decrease_item_quantity("credits", -1, user_id=USER), "positive integer, got -1"),
         (lambda p: p.try_decrease_item_quantity("credits", True, user_id=USER), "positive integer, got True"),
         (lambda p: p.get_item("credits", user_id="not-a-uuid"), "user_id must be a UUID"),
-        (lambda p: p.create_purchase_url(product_id="pro", user_id=USER, return_url="/done"), "absolute http(s) URL"),
+        (
+            lambda p: p.create_purchase_url(product_id="pro", user_id=USER, return_url="/done"),
+            "return_url must be an absolute",
+        ),
         (lambda p: p.create_purchase_url(product_id="", user_id=USER), "product_id must be a non-empty string"),
     ],
 )

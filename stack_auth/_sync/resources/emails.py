@@ -14,7 +14,7 @@ from typing import Any
 from stack_auth._sync._pagination import Pager
 from stack_auth._sync._transport import Transport
 from stack_auth._exceptions import InvalidArgumentError, NotFoundError
-from stack_auth._validate import uuid_arg
+from stack_auth._validate import text_arg, uuid_arg
 from stack_auth.models import (
     EmailDeliveryInfo,
     NotificationPreference,
@@ -72,7 +72,7 @@ class Emails:
         if variables is not None and html is not None:
             raise InvalidArgumentError("variables= goes with template_id=, not with html=")
         if html is not None:
-            _text(html, "html")
+            text_arg(html, "html")
             body["html"] = html
         else:
             body["template_id"] = uuid_arg(template_id, "template_id")
@@ -83,9 +83,9 @@ class Emails:
                     raise InvalidArgumentError("variables must map names to strings (Stack's template variables)")
                 body["variables"] = dict(variables)
         if subject is not None:
-            body["subject"] = _text(subject, "subject")
+            body["subject"] = text_arg(subject, "subject")
         if notification_category_name is not None:
-            body["notification_category_name"] = _text(notification_category_name, "notification_category_name")
+            body["notification_category_name"] = text_arg(notification_category_name, "notification_category_name")
         if theme_id is not None:
             body["theme_id"] = uuid_arg(theme_id, "theme_id")
         data = self._transport.request("POST", "/emails/send-email", json=body)
@@ -152,12 +152,6 @@ class Emails:
         path = f"/emails/notification-preference/{uuid_arg(user_id, 'user_id')}/{uuid_arg(category_id, 'category_id')}"
         data = self._transport.request("PATCH", path, json={"enabled": enabled})
         return structure(data, NotificationPreference)
-
-
-def _text(value: object, name: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise InvalidArgumentError(f"{name} must be a non-empty string, got {type(value).__name__}")
-    return value
 
 
 def _user_ids(user_ids: Iterable[str]) -> list[str]:

@@ -7,11 +7,9 @@ neither a user nor a team); each item is configured on Stack for one customer ty
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from stack_auth._sync._transport import Transport
 from stack_auth._exceptions import BadRequestError, InvalidArgumentError
-from stack_auth._validate import path_segment, uuid_arg
+from stack_auth._validate import path_segment, text_arg, url_arg, uuid_arg
 from stack_auth.models import Item, structure
 
 
@@ -34,8 +32,7 @@ class Payments:
         :class:`~stack_auth.errors.ItemNotFound` for an item the project does not define;
         :class:`~stack_auth.errors.ItemCustomerTypeDoesNotMatch` when the item is for another customer type.
         """
-        customer_type, customer_id = _customer(user_id, team_id, custom_customer_id)
-        path = f"/payments/items/{customer_type}/{customer_id}/{path_segment(item_id, 'item_id')}"
+        path = _item_path(item_id, user_id, team_id, custom_customer_id)
         return structure(self._transport.request("GET", path), Item)
 
     def increase_item_quantity(
@@ -91,8 +88,7 @@ class Payments:
         custom_customer_id: str | None,
         description: str | None,
     ) -> None:
-        customer_type, customer_id = _customer(user_id, team_id, custom_customer_id)
-        path = f"/payments/items/{customer_type}/{customer_id}/{path_segment(item_id, 'item_id')}/update-quantity"
+        path = _item_path(item_id, user_id, team_id, custom_customer_id) + "/update-quantity"
         body: dict[str, object] = {"delta": delta}
         if description is not None:
             if not isinstance(description, str):
@@ -120,17 +116,17 @@ class Payments:
         body: dict[str, object] = {
             "customer_type": customer_type,
             "customer_id": customer_id,
-            "product_id": _non_empty(product_id, "product_id"),
+            "product_id": text_arg(product_id, "product_id"),
         }
         if return_url is not None:
-            body["return_url"] = _absolute_url(return_url)
+            body["return_url"] = url_arg(return_url, "return_url")
         data = self._transport.request("POST", "/payments/purchases/create-purchase-url", json=body)
         url: str = data["url"]
         return url
 
 
 def _customer(user_id: str | None, team_id: str | None, custom_customer_id: str | None) -> tuple[str, str]:
-    """(customer type, customer id as a path segment) of exactly one customer argument."""
+    """(customer type, customer id) of exactly one customer argument."""
     given = [
         (kind, value)
         for kind, value in (("user", user_id), ("team", team_id), ("custom", custom_customer_id))
@@ -141,26 +137,18 @@ def _customer(user_id: str | None, team_id: str | None, custom_customer_id: str 
         raise InvalidArgumentError(f"{what}: pass exactly one of user_id=, team_id= or custom_customer_id=")
     kind, value = given[0]
     if kind == "custom":
-        return kind, path_segment(value, "custom_customer_id")
+        return kind, text_arg(value, "custom_customer_id")
     return kind, uuid_arg(value, f"{kind}_id")
+
+
+def _item_path(item_id: str, user_id: str | None, team_id: str | None, custom_customer_id: str | None) -> str:
+    customer_type, customer_id = _customer(user_id, team_id, custom_customer_id)
+    return (
+        f"/payments/items/{customer_type}/{path_segment(customer_id, 'customer_id')}/{path_segment(item_id, 'item_id')}"
+    )
 
 
 def _amount(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise InvalidArgumentError(f"amount must be a positive integer, got {value!r}")
     return value
-
-
-def _non_empty(value: object, name: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
-    return value
-
-
-def _absolute_url(value: object) -> str:
-    parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidArgumentError(
-            f"return_url must be an absolute http(s) URL such as 'https://app.example.com/done', got {value!r}"
-        )
-    return str(value)
