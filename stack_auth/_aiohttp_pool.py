@@ -6,10 +6,9 @@ import asyncio
 
 import aiohttp
 import aiohttp.helpers
-import httpx
 import yarl
 
-from stack_auth._http import RawResponse, connection_error
+from stack_auth._http import RawResponse, Timeouts, connection_error
 
 
 class AiohttpPool:
@@ -23,7 +22,7 @@ class AiohttpPool:
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
         self._proxies: dict[str, tuple[yarl.URL | None, aiohttp.BasicAuth | None]] = {}
 
-    def _timeout(self, timeout: httpx.Timeout) -> aiohttp.ClientTimeout:
+    def _timeout(self, timeout: Timeouts) -> aiohttp.ClientTimeout:
         key = (timeout.connect, timeout.read, timeout.pool)
         cached = self._timeouts.get(key)
         if cached is None:
@@ -45,7 +44,7 @@ class AiohttpPool:
         return found
 
     async def send(
-        self, method: str, url: str, headers: dict[str, str], content: bytes | None, timeout: httpx.Timeout
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None, timeout: Timeouts
     ) -> RawResponse:
         proxy, proxy_auth = self._proxy(url)
         try:

@@ -1,9 +1,9 @@
-"""The async HTTP backend: a fast pool per event loop, or the caller's own ``httpx.AsyncClient``.
+"""The async HTTP backend: a fast pool per event loop, or the caller's own ``httpx``/``httpx2`` ``AsyncClient``.
 
 On asyncio the requests go through aiohttp, whose per-call CPU cost is a fraction of httpx's default async
 transport's and which stays flat at high concurrency (see benchmarks/); on trio, where aiohttp cannot run, through an
-``httpx.AsyncClient``. A caller's own ``httpx.AsyncClient`` (proxies, mounts, a test transport) is always used as is
-and never closed by us.
+``AsyncClient`` of httpx2 or httpx (:mod:`stack_auth._httpx`). A caller's own client (proxies, mounts, a test
+transport) is always used as is and never closed by us.
 
 Pools are bound to the loop that created them, so each event loop gets its own, created lazily: a module-level app
 keeps working when a test suite or a framework runs it in a new loop. Pools of loops that have closed are dropped
@@ -13,18 +13,25 @@ without I/O when the next loop arrives.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import weakref
 from typing import Any, Protocol
 
-import httpx
-
-from stack_auth._http import RawResponse, connection_error, current_loop_key, is_asyncio_loop
+from stack_auth._http import (
+    AsyncHTTPClient,
+    RawResponse,
+    Timeouts,
+    connection_error,
+    current_loop_key,
+    is_asyncio_loop,
+)
+from stack_auth._httpx import chosen_name, error_classes, library
 
 
 class _Pool(Protocol):
     async def send(
-        self, method: str, url: str, headers: dict[str, str], content: bytes | None, timeout: httpx.Timeout
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None, timeout: Timeouts
     ) -> RawResponse: ...
 
     async def aclose(self) -> None: ...
@@ -33,18 +40,19 @@ class _Pool(Protocol):
 
 
 class HttpxPool:
-    """An ``httpx.AsyncClient``: ours on trio, or the caller's (then ``owned`` is False and we never close it)."""
+    """An httpx or httpx2 ``AsyncClient``: ours on trio, or the caller's (then ``owned`` is False and we never close
+    it)."""
 
-    def __init__(self, client: httpx.AsyncClient, *, owned: bool) -> None:
+    def __init__(self, client: AsyncHTTPClient, *, owned: bool) -> None:
         self.client = client
         self.owned = owned
 
     async def send(
-        self, method: str, url: str, headers: dict[str, str], content: bytes | None, timeout: httpx.Timeout
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None, timeout: Timeouts
     ) -> RawResponse:
         try:
             response = await self.client.request(method, url, headers=headers, content=content, timeout=timeout)
-        except httpx.TransportError as exc:
+        except error_classes("TransportError") as exc:  # either library's: isinstance does not cross between them
             raise connection_error(exc, method, url) from exc
         return RawResponse(response.status_code, response.headers, response.content)
 
@@ -59,7 +67,11 @@ class HttpxPool:
 class AsyncHttpBackend:
     """Sends one request and reads the whole answer. Owns its pools unless given ``http_client``."""
 
-    def __init__(self, *, http_client: httpx.AsyncClient | None = None, max_connections: int = 64) -> None:
+    def __init__(self, *, http_client: AsyncHTTPClient | None = None, max_connections: int = 64) -> None:
+        chosen_name()  # a bad STACK_AUTH_HTTPX fails when the app is created, not on its first request
+        if http_client is None and "trio" in sys.modules:
+            # Trio's pools are httpx clients: import the library now rather than on the loop at the first request.
+            library()
         self._user_pool = None if http_client is None else HttpxPool(http_client, owned=False)
         self._max_connections = max_connections
         self._pools: weakref.WeakKeyDictionary[Any, _Pool] = weakref.WeakKeyDictionary()
@@ -96,8 +108,10 @@ class AsyncHttpBackend:
             from stack_auth._aiohttp_pool import AiohttpPool
 
             return AiohttpPool(self._max_connections)
+        httpx = library()
         limits = httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=self._max_connections)
-        return HttpxPool(httpx.AsyncClient(limits=limits, trust_env=True), owned=True)
+        client: AsyncHTTPClient = httpx.AsyncClient(limits=limits, trust_env=True)
+        return HttpxPool(client, owned=True)
 
     def _drop_pools_of_closed_loops(self) -> None:
         for loop, pool in list(self._pools.items()):
@@ -106,7 +120,7 @@ class AsyncHttpBackend:
                 pool.detach()
 
     async def send(
-        self, method: str, url: str, headers: dict[str, str], content: bytes | None, timeout: httpx.Timeout
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None, timeout: Timeouts
     ) -> RawResponse:
         """Send and read the answer; transport failures become ``APIConnectionError``/``APITimeoutError``."""
         return await self._pool().send(method, url, headers, content, timeout)

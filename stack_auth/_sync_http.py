@@ -1,4 +1,5 @@
-"""The sync HTTP backend: one thread-safe ``httpx.Client`` per process, or the caller's own client.
+"""The sync HTTP backend: one thread-safe ``Client`` (httpx2 or httpx, see :mod:`stack_auth._httpx`) per process, or
+the caller's own client.
 
 Sync calls do real blocking I/O (no event loop, no thread per call), so they work in threads, in a thread that has
 a running event loop, and after ``os.fork()``: a forked child gets a fresh pool instead of the parent's sockets.
@@ -9,18 +10,18 @@ from __future__ import annotations
 import os
 import threading
 
-import httpx
-
-from stack_auth._http import RawResponse, connection_error
+from stack_auth._http import HTTPClient, RawResponse, Timeouts, connection_error
+from stack_auth._httpx import chosen_name, error_classes, library
 
 
 class HttpBackend:
     """Sends one request and reads the whole answer. Owns its pool unless given ``http_client``."""
 
-    def __init__(self, *, http_client: httpx.Client | None = None, max_connections: int = 64) -> None:
+    def __init__(self, *, http_client: HTTPClient | None = None, max_connections: int = 64) -> None:
+        chosen_name()  # a bad STACK_AUTH_HTTPX fails when the app is created, not on its first request
         self._user_client = http_client
         self._max_connections = max_connections
-        self._client: httpx.Client | None = None
+        self._client: HTTPClient | None = None
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._closed = False
@@ -29,7 +30,7 @@ class HttpBackend:
     def owns_pools(self) -> bool:
         return self._user_client is None
 
-    def _pool(self) -> httpx.Client:
+    def _pool(self) -> HTTPClient:
         if self._user_client is not None:
             return self._user_client
         client = self._client
@@ -43,6 +44,7 @@ class HttpBackend:
                 self._client = None
                 self._pid = os.getpid()
             if self._client is None:
+                httpx = library()
                 limits = httpx.Limits(
                     max_connections=self._max_connections, max_keepalive_connections=self._max_connections
                 )
@@ -50,13 +52,13 @@ class HttpBackend:
             return self._client
 
     def send(
-        self, method: str, url: str, headers: dict[str, str], content: bytes | None, timeout: httpx.Timeout
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None, timeout: Timeouts
     ) -> RawResponse:
         """Send and read the answer; transport failures become ``APIConnectionError``/``APITimeoutError``."""
         pool = self._pool()
         try:
             response = pool.request(method, url, headers=headers, content=content, timeout=timeout)
-        except httpx.TransportError as exc:
+        except error_classes("TransportError") as exc:
             raise connection_error(exc, method, url) from exc
         return RawResponse(response.status_code, response.headers, response.content)
 

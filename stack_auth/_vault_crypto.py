@@ -11,7 +11,7 @@ the same here keeps values stored from Python readable from JS and the other way
 - the value is AES-256-GCM encrypted under an HKDF-SHA256 key derived from ``derived`` with a random 16-byte salt,
   and sent as ``base64(0x01 0x00 || salt || iv || ciphertext+tag)``.
 
-PBKDF2 comes from :mod:`hashlib`; HKDF and AES-GCM from ``cryptography`` (the ``vault`` extra), imported on first
+PBKDF2 comes from ``hashlib``; HKDF and AES-GCM from ``cryptography`` (the ``vault`` extra), imported on first
 use. Nothing here logs, and no message contains a key, a secret or a value.
 """
 

@@ -52,6 +52,9 @@ from stack_auth._version import __version__
 from stack_auth.models import ServerUser
 from stack_auth.models._converter import wire_name
 
+# The Python API of this module is the entry point; the command line itself is documented by --help and the README.
+__all__ = ["main"]
+
 PROG = "stack-auth"
 DEFAULT_IMPORT_CONCURRENCY = 16
 #: Failed rows listed on stderr; the rest are counted (all of them go to ``--failures FILE``).

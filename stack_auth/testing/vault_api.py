@@ -1,6 +1,6 @@
 """Routes ``/data-vault/stores/{id}/get`` and ``/set`` (``apps/backend/src/app/api/latest/data-vault/``).
 
-The client hashes the key and encrypts the value before sending (see :mod:`stack_auth._vault_crypto`); the emulator
+The client hashes the key and encrypts the value before sending (see ``stack_auth._vault_crypto``); the emulator
 stores what it receives as it is, so it never sees a key or a plaintext value. Stores exist when the project
 configures them (``Emulator(data_vault_stores=["secrets"])``).
 """

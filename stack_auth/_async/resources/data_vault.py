@@ -1,7 +1,7 @@
 """The data vault (server access): ``app.data_vault.store("secrets")``, an encrypted key-value store per project.
 
 Keys are hashed and values encrypted here, before anything is sent, exactly as Stack's JS SDK does it
-(:mod:`stack_auth._vault_crypto`): Stack stores only a hash and a ciphertext, and a value written from Python reads
+(``stack_auth._vault_crypto``): Stack stores only a hash and a ciphertext, and a value written from Python reads
 back from JS and the other way round. The ``secret`` never leaves the process; keep it out of your code (an
 environment variable) and never change it, or earlier values can no longer be read.
 """
