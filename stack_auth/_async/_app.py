@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import httpx
 
 from stack_auth._async._transport import AsyncTransport, Credentials
+from stack_auth._async.resources.api_keys import AsyncTeamApiKeys, AsyncUserApiKeys
+from stack_auth._async.resources.oauth_providers import AsyncOAuthProviders
 from stack_auth._async.resources.sessions import AsyncSessions
 from stack_auth._async.resources.teams import AsyncTeams
 from stack_auth._async.resources.users import AsyncUsers
@@ -158,6 +160,9 @@ class AsyncStackServerApp(AsyncAppBase):
     users: AsyncUsers
     teams: AsyncTeams
     sessions: AsyncSessions
+    user_api_keys: AsyncUserApiKeys
+    team_api_keys: AsyncTeamApiKeys
+    oauth_providers: AsyncOAuthProviders
 
     def __init__(
         self,
@@ -192,6 +197,9 @@ class AsyncStackServerApp(AsyncAppBase):
         self.users = AsyncUsers(transport)
         self.teams = AsyncTeams(transport)
         self.sessions = AsyncSessions(transport)
+        self.user_api_keys = AsyncUserApiKeys(transport)
+        self.team_api_keys = AsyncTeamApiKeys(transport)
+        self.oauth_providers = AsyncOAuthProviders(transport)
 
     # Built on first use, so that importing and creating an app stays cheap for code that never needs them.
     @cached_property

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import httpx
 
 from stack_auth._sync._transport import Transport, Credentials
+from stack_auth._sync.resources.api_keys import TeamApiKeys, UserApiKeys
+from stack_auth._sync.resources.oauth_providers import OAuthProviders
 from stack_auth._sync.resources.sessions import Sessions
 from stack_auth._sync.resources.teams import Teams
 from stack_auth._sync.resources.users import Users
@@ -159,6 +161,9 @@ class StackServerApp(AppBase):
     users: Users
     teams: Teams
     sessions: Sessions
+    user_api_keys: UserApiKeys
+    team_api_keys: TeamApiKeys
+    oauth_providers: OAuthProviders
 
     def __init__(
         self,
@@ -193,6 +198,9 @@ class StackServerApp(AppBase):
         self.users = Users(transport)
         self.teams = Teams(transport)
         self.sessions = Sessions(transport)
+        self.user_api_keys = UserApiKeys(transport)
+        self.team_api_keys = TeamApiKeys(transport)
+        self.oauth_providers = OAuthProviders(transport)
 
     # Built on first use, so that importing and creating an app stays cheap for code that never needs them.
     @cached_property

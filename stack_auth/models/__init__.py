@@ -17,18 +17,25 @@ from stack_auth.models._types import (
     TeamMembership,
     TeamPermission,
 )
+from stack_auth.models.api_keys import ApiKey, TeamApiKey, UserApiKey, structure_api_key
+from stack_auth.models.oauth_providers import ServerOAuthProvider
 
 __all__ = [
     "NOT_GIVEN",
+    "ApiKey",
     "ClientUser",
     "NotGiven",
     "OAuthProvider",
     "Page",
+    "ServerOAuthProvider",
     "ServerUser",
     "SessionInfo",
     "SessionTokens",
     "Team",
+    "TeamApiKey",
     "TeamMembership",
     "TeamPermission",
+    "UserApiKey",
     "structure",
+    "structure_api_key",
 ]

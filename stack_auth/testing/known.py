@@ -348,3 +348,33 @@ def team_permission_not_found(team_id: str, user_id: str, permission_id: str) ->
         f"User {user_id} does not have permission {permission_id} in team {team_id}.",
         {"team_id": team_id, "user_id": user_id, "permission_id": permission_id},
     )
+
+
+# --- API keys and OAuth provider accounts ----------------------------------------------------------------------------
+
+
+def api_key_not_found() -> KnownError:
+    return KnownError("API_KEY_NOT_FOUND", "API key not found.")
+
+
+def api_key_revoked() -> KnownError:
+    return KnownError("API_KEY_REVOKED", "API key has been revoked.")
+
+
+def api_key_expired() -> KnownError:
+    return KnownError("API_KEY_EXPIRED", "API key has expired.")
+
+
+def wrong_api_key_type(expected: str, actual: str) -> KnownError:
+    return KnownError(
+        "WRONG_API_KEY_TYPE",
+        f"This endpoint is for {expected} API keys, but a {actual} API key was provided.",
+        {"expected_type": expected, "actual_type": actual},
+    )
+
+
+def oauth_provider_account_id_already_used_for_sign_in() -> KnownError:
+    return KnownError(
+        "OAUTH_PROVIDER_ACCOUNT_ID_ALREADY_USED_FOR_SIGN_IN",
+        "A provider with the same account ID is already used for signing in.",
+    )

@@ -58,6 +58,11 @@ class ProjectConfig:
     users_default_limit: int | None = None
     team_creator_default_permissions: tuple[str, ...] = ("team_admin",)
     team_member_default_permissions: tuple[str, ...] = ("team_member",)
+    #: Stack's ``apiKeys.enabled.user`` / ``.team`` (off in a new Stack project; on here, as in the real samples).
+    allow_user_api_keys: bool = True
+    allow_team_api_keys: bool = True
+    #: The OAuth providers the project configured (config id = type), so linking accounts works with no setup.
+    oauth_providers: tuple[str, ...] = ("github",)
 
 
 @dataclass
@@ -128,6 +133,34 @@ class Session:
     is_impersonation: bool = False
 
 
+@dataclass
+class ApiKey:
+    """A user or team API key (``type`` says which; ``owner_id`` is the user or team id)."""
+
+    id: str
+    type: str
+    owner_id: str
+    secret: str
+    description: str
+    is_public: bool
+    created_at: int
+    expires_at: int | None
+    revoked_at: int | None = None
+
+
+@dataclass
+class OAuthAccount:
+    """An OAuth account linked to a user (``/oauth-providers``); users' ``oauth_providers`` mirror these."""
+
+    id: str
+    user_id: str
+    provider_config_id: str
+    account_id: str
+    email: str | None
+    allow_sign_in: bool
+    allow_connected_accounts: bool
+
+
 class Clock:
     """Wall-clock milliseconds plus an offset tests can move forward (``Emulator.advance_time``)."""
 
@@ -191,6 +224,11 @@ class Project:
     refresh_index: dict[str, str] = field(default_factory=dict)
     #: Every mail the project "sent", oldest first (see :mod:`stack_auth.testing.mail`).
     mail: list[SentMail] = field(default_factory=list)
+    #: API keys by id, and key ids by secret.
+    api_keys: dict[str, ApiKey] = field(default_factory=dict)
+    api_key_ids: dict[str, str] = field(default_factory=dict)
+    #: Linked OAuth accounts by id, in creation order.
+    oauth_accounts: dict[str, OAuthAccount] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -240,6 +278,9 @@ class Project:
             self.team_permissions.pop((team_id, user_id), None)
         for session in [s for s in self.sessions.values() if s.user_id == user_id]:
             self.delete_session(session.id)
+        self._drop_api_keys("user", user_id)
+        for account_id in [a.id for a in self.oauth_accounts.values() if a.user_id == user_id]:
+            del self.oauth_accounts[account_id]
 
     # --- teams ---------------------------------------------------------------------------------------------------
 
@@ -249,6 +290,7 @@ class Project:
 
     def delete_team(self, team_id: str) -> None:
         del self.teams[team_id]
+        self._drop_api_keys("team", team_id)
         for user_id in self.members.pop(team_id, {}):
             self.user_teams.get(user_id, {}).pop(team_id, None)
             self.team_permissions.pop((team_id, user_id), None)
@@ -289,6 +331,35 @@ class Project:
             out.add(p)
             stack.extend(self.permission_definitions.get(p, ()))
         return out
+
+    # --- API keys and OAuth accounts -------------------------------------------------------------------------------
+
+    def insert_api_key(self, key: ApiKey) -> None:
+        self.api_keys[key.id] = key
+        self.api_key_ids[key.secret] = key.id
+
+    def _drop_api_keys(self, key_type: str, owner_id: str) -> None:
+        for key in [k for k in self.api_keys.values() if k.type == key_type and k.owner_id == owner_id]:
+            del self.api_keys[key.id]
+            self.api_key_ids.pop(key.secret, None)
+
+    def link_oauth_account(self, account: OAuthAccount) -> None:
+        self.oauth_accounts[account.id] = account
+        self.sync_oauth_providers(account.user_id)
+
+    def unlink_oauth_account(self, account_id: str) -> None:
+        account = self.oauth_accounts.pop(account_id)
+        self.sync_oauth_providers(account.user_id)
+
+    def sync_oauth_providers(self, user_id: str) -> None:
+        """Rebuild a user's ``oauth_providers`` (what ``GET /users/{id}`` shows) from their linked accounts."""
+        user = self.users.get(user_id)
+        if user is not None:
+            user.oauth_providers = [
+                {"id": a.provider_config_id, "account_id": a.account_id, "email": a.email}
+                for a in self.oauth_accounts.values()
+                if a.user_id == user_id
+            ]
 
     # --- sessions ------------------------------------------------------------------------------------------------
 

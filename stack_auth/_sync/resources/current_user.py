@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from stack_auth._sync._token_session import TokenSession
+from stack_auth._sync.resources.api_keys import create_body
 from stack_auth._known_errors import (
     AnonymousAuthenticationNotAllowed,
     CannotGetOwnUserWithoutUser,
@@ -17,7 +19,16 @@ from stack_auth._known_errors import (
     UserNotFound,
 )
 from stack_auth._validate import given, uuid_arg
-from stack_auth.models import NOT_GIVEN, ClientUser, NotGiven, SessionInfo, Team, structure
+from stack_auth.models import (
+    NOT_GIVEN,
+    ClientUser,
+    NotGiven,
+    SessionInfo,
+    Team,
+    UserApiKey,
+    structure,
+    structure_api_key,
+)
 from stack_auth.tokens import TokensInput
 
 UserT = TypeVar("UserT", bound=ClientUser)
@@ -99,6 +110,28 @@ class CurrentUser(Generic[UserT]):
         store = self._session.store(tokens)
         data = self._session.request("GET", "/auth/sessions", store=store, params={"user_id": "me"})
         return [structure(item, SessionInfo) for item in data["items"]]
+
+    def list_api_keys(self, *, tokens: TokensInput | None = None) -> builtins.list[UserApiKey]:
+        """The user's own API keys (where the project enables user API keys), newest first."""
+        store = self._session.store(tokens)
+        data = self._session.request("GET", "/user-api-keys", store=store, params={"user_id": "me"})
+        return [structure_api_key(item, UserApiKey) for item in data["items"]]
+
+    def create_api_key(
+        self,
+        *,
+        description: str,
+        expires_at: datetime | None = None,
+        is_public: bool = False,
+        tokens: TokensInput | None = None,
+    ) -> UserApiKey:
+        """Issue an API key for the user themselves; ``key.secret`` is the full key, shown this once.
+
+        ``key = app.current_user.create_api_key(description="my laptop")``
+        """
+        body = create_body({"user_id": "me"}, description, expires_at, is_public)
+        data = self._session.request("POST", "/user-api-keys", store=self._session.store(tokens), json=body)
+        return structure_api_key(data, UserApiKey)
 
     def sign_out(self, *, tokens: TokensInput | None = None) -> None:
         """End the session (``DELETE /auth/sessions/current``: its refresh token stops working) and clear the store.
