@@ -183,7 +183,8 @@ class ApiApp:
         if plan is not None and plan.after is not None:
             await self._fault(send, plan.after, response, method, template, path, labels, handled=True)
             return
-        self.stats.record(method, template, path, response.status, handled=True, faults=labels)
+        query = scope.get("query_string", b"").decode("latin-1")
+        self.stats.record(method, template, path, response.status, handled=True, faults=labels, query=query, body=raw)
         await send_response(send, response)
 
     async def _respond(

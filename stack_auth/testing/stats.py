@@ -35,6 +35,9 @@ class RequestRecord:
     status: int | None
     handled: bool
     faults: tuple[str, ...]
+    #: The query string and body as received (what a test asserts "Stack received"; not in ``repr``).
+    query: str = ""
+    body: bytes | None = field(default=None, repr=False)
 
 
 class Stats:
@@ -55,6 +58,8 @@ class Stats:
         *,
         handled: bool,
         faults: tuple[str, ...] = (),
+        query: str = "",
+        body: bytes | None = None,
     ) -> None:
         """Count one request (``status`` None: the connection was dropped)."""
         key = f"{method} {template}"
@@ -70,7 +75,7 @@ class Stats:
                 rs.statuses[status] += 1
             for f in faults:
                 rs.faults[f] += 1
-            self.history.append(RequestRecord(method, path, key, status, handled, faults))
+            self.history.append(RequestRecord(method, path, key, status, handled, faults, query, body))
 
     def count(self, route: str = "*", *, handled: bool = False) -> int:
         """Requests that reached routes matching ``route`` (``handled=True``: only those whose route ran)."""
