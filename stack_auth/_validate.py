@@ -20,11 +20,16 @@ def uuid_arg(value: object, name: str) -> str:
     )
 
 
-def path_segment(value: object, name: str) -> str:
-    """A free-form id (e.g. a permission id) made safe to put in a URL path."""
+def text_arg(value: object, name: str) -> str:
+    """``value`` if it is a non-empty string, else an error naming the argument."""
     if not isinstance(value, str) or not value:
         raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
-    return quote(value, safe="")
+    return value
+
+
+def path_segment(value: object, name: str) -> str:
+    """A free-form id (e.g. a permission id) made safe to put in a URL path."""
+    return quote(text_arg(value, name), safe="")
 
 
 def millis(value: timedelta, name: str, *, maximum: int) -> int:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import httpx
 
 from stack_auth.testing import Emulator
-from stack_auth.testing.openapi import shape_differences
 
 #: The OpenAPI documents (trimmed) and real samples, kept in the repository (``scripts/gen_test_data.py``).
 SPEC_DIR = Path(__file__).resolve().parent / "data"
@@ -96,56 +93,7 @@ async def sign_in(client: httpx.AsyncClient, emu: Emulator, user_id: str) -> dic
     return data
 
 
-@dataclass(frozen=True)
-class Received:
-    """One request as the emulator received it: what a test asserts "Stack received"."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    body: Any
-
-
-def received(emu: Emulator, route: str | None = None) -> list[Received]:
-    """Every request the emulator answered (to ``route``, ``"METHOD /template"``, when given), oldest first."""
-    return [
-        Received(
-            r.method,
-            r.path,
-            dict(parse_qsl(r.query, keep_blank_values=True)),
-            json.loads(r.body) if r.body else None,
-        )
-        for r in emu.stats.history
-        if route is None or r.route == route
-    ]
-
-
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def _masked(value: Any) -> Any:
-    """Ids (UUIDs) replaced, so texts naming different ids compare equal."""
-    return json.loads(_UUID.sub("<id>", json.dumps(value)))
-
-
-def sample_differences(name: str, sample: dict[str, Any], answer: httpx.Response) -> list[str]:
-    """How the emulator's ``answer`` differs from a real one: status, headers, keys/types/nulls of the JSON body,
-    and the exact texts of errors (known-error messages and details, plain-text bodies), ids aside."""
-    if answer.status_code != sample["status"]:
-        return [f"{name}: status {answer.status_code}, real {sample['status']}: {answer.text[:300]}"]
-    problems = [
-        f"{name}: header {header}={answer.headers.get(header)!r}, real {value!r}"
-        for header, value in sample["headers"].items()
-        if answer.headers.get(header) != value
-    ]
-    if isinstance(sample["body"], str):
-        if _masked(answer.text) != _masked(sample["body"]):
-            problems.append(f"{name}: text {answer.text!r}, real {sample['body']!r}")
-        return problems
-    body = answer.json()
-    problems += [f"{name}: {d}" for d in shape_differences(body, sample["body"])]
-    if "code" in sample["body"]:
-        for key in ("error", "details"):
-            if _masked(body.get(key)) != _masked(sample["body"].get(key)):
-                problems.append(f"{name}: {key} {body.get(key)!r}, real {sample['body'].get(key)!r}")
-    return problems
+def last_request(emu: Emulator, route: str = "*") -> tuple[str, str, dict[str, str], Any]:
+    """(method, path, query, JSON body) of the last request the emulator received on ``route``."""
+    record = emu.stats.requests(route)[-1]
+    return record.method, record.path, record.query, record.body

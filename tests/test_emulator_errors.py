@@ -266,6 +266,12 @@ async def permission_not_found(emu: Emulator, c: httpx.AsyncClient) -> httpx.Res
     )
 
 
+async def wrong_permission_scope(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    user = await new_user(c, emu, display_name="A")
+    emu.define_permissions(team={"read_secrets": []})
+    return await c.post(f"/api/v1/project-permissions/{user['id']}/read_secrets", json={}, headers=emu.headers())
+
+
 async def team_permission_required(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
     _, headers, team_id = await _member_with_token(emu, c)
     return await c.delete(f"/api/v1/teams/{team_id}", headers=headers)
@@ -274,6 +280,47 @@ async def team_permission_required(emu: Emulator, c: httpx.AsyncClient) -> httpx
 async def team_permission_not_found(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
     member, _, team_id = await _member_with_token(emu, c)
     return await c.delete(f"/api/v1/team-permissions/{team_id}/{member['id']}/$delete_team", headers=emu.headers())
+
+
+async def _user_key(emu: Emulator, c: httpx.AsyncClient, expires_at_millis: int | None = None) -> dict[str, Any]:
+    user = await new_user(c, emu, display_name="Key holder")
+    body = {"user_id": user["id"], "description": "k", "expires_at_millis": expires_at_millis}
+    data: dict[str, Any] = (await c.post("/api/v1/user-api-keys", json=body, headers=emu.headers())).json()
+    return data
+
+
+async def api_key_not_found(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    return await c.get(f"/api/v1/user-api-keys/{MISSING}", headers=emu.headers())
+
+
+async def api_key_revoked(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    key = await _user_key(emu, c)
+    await c.patch(f"/api/v1/user-api-keys/{key['id']}", json={"revoked": True}, headers=emu.headers())
+    return await c.post("/api/v1/user-api-keys/check", json={"api_key": key["value"]}, headers=emu.headers())
+
+
+async def api_key_expired(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    key = await _user_key(emu, c, expires_at_millis=int(emu.now() * 1000) + 60_000)
+    emu.advance_time(61)
+    return await c.post("/api/v1/user-api-keys/check", json={"api_key": key["value"]}, headers=emu.headers())
+
+
+async def wrong_api_key_type(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    key = await _user_key(emu, c)
+    return await c.post("/api/v1/team-api-keys/check", json={"api_key": key["value"]}, headers=emu.headers())
+
+
+async def oauth_provider_account_id_already_used_for_sign_in(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    link = {
+        "provider_config_id": "github",
+        "account_id": "gh-1",
+        "allow_sign_in": True,
+        "allow_connected_accounts": True,
+    }
+    for name in ("First", "Second"):
+        user = await new_user(c, emu, display_name=name)
+        answer = await c.post("/api/v1/oauth-providers", json={"user_id": user["id"], **link}, headers=emu.headers())
+    return answer
 
 
 SCENARIOS: dict[str, tuple[Scenario, int]] = {
@@ -316,8 +363,14 @@ SCENARIOS: dict[str, tuple[Scenario, int]] = {
     "TEAM_MEMBERSHIP_NOT_FOUND": (team_membership_not_found, 404),
     "TEAM_MEMBERSHIP_ALREADY_EXISTS": (team_membership_already_exists, 409),
     "PERMISSION_NOT_FOUND": (permission_not_found, 404),
+    "WRONG_PERMISSION_SCOPE": (wrong_permission_scope, 404),
     "TEAM_PERMISSION_REQUIRED": (team_permission_required, 401),
     "TEAM_PERMISSION_NOT_FOUND": (team_permission_not_found, 401),
+    "API_KEY_NOT_FOUND": (api_key_not_found, 404),
+    "API_KEY_REVOKED": (api_key_revoked, 401),
+    "API_KEY_EXPIRED": (api_key_expired, 401),
+    "WRONG_API_KEY_TYPE": (wrong_api_key_type, 400),
+    "OAUTH_PROVIDER_ACCOUNT_ID_ALREADY_USED_FOR_SIGN_IN": (oauth_provider_account_id_already_used_for_sign_in, 400),
 }
 
 

@@ -19,6 +19,7 @@ from stack_auth.models._types import (
 )
 from stack_auth.models.api_keys import ApiKey, TeamApiKey, UserApiKey, structure_api_key
 from stack_auth.models.oauth_providers import ServerOAuthProvider
+from stack_auth.models.permissions import ProjectPermission
 
 __all__ = [
     "NOT_GIVEN",
@@ -28,6 +29,7 @@ __all__ = [
     "OAuthProvider",
     "Page",
     "ServerOAuthProvider",
+    "ProjectPermission",
     "ServerUser",
     "SessionInfo",
     "SessionTokens",

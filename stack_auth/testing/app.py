@@ -18,7 +18,15 @@ from urllib.parse import parse_qsl
 
 import anyio
 
-from stack_auth.testing import api_keys_api, known, oauth_providers_api, sessions_api, teams_api, users_api
+from stack_auth.testing import (
+    api_keys_api,
+    known,
+    oauth_providers_api,
+    permissions_api,
+    sessions_api,
+    teams_api,
+    users_api,
+)
 from stack_auth.testing.auth import parse_auth
 from stack_auth.testing.context import ApiRequest, Ctx, Services
 from stack_auth.testing.defaults import API_PREFIX
@@ -97,6 +105,7 @@ ROUTER = Router(
         *sessions_api.ROUTES,
         *api_keys_api.ROUTES,
         *oauth_providers_api.ROUTES,
+        *permissions_api.ROUTES,
     ]
 )
 
@@ -183,8 +192,16 @@ class ApiApp:
         if plan is not None and plan.after is not None:
             await self._fault(send, plan.after, response, method, template, path, labels, handled=True)
             return
-        query = scope.get("query_string", b"").decode("latin-1")
-        self.stats.record(method, template, path, response.status, handled=True, faults=labels, query=query, body=raw)
+        self.stats.record(
+            method,
+            template,
+            path,
+            response.status,
+            handled=True,
+            faults=labels,
+            query_string=scope.get("query_string", b""),
+            raw_body=raw,
+        )
         await send_response(send, response)
 
     async def _respond(

@@ -334,6 +334,15 @@ def permission_not_found(permission_id: str) -> KnownError:
     )
 
 
+def wrong_permission_scope(permission_id: str, expected_scope: str, actual_scope: str) -> KnownError:
+    return KnownError(
+        "WRONG_PERMISSION_SCOPE",
+        f'Permission "{permission_id}" not found. (It was found for a different scope "{actual_scope}", but scope '
+        f'"{expected_scope}" was expected.)',
+        {"permission_id": permission_id, "expected_scope": expected_scope, "actual_scope": actual_scope},
+    )
+
+
 def team_permission_required(team_id: str, user_id: str, permission_id: str) -> KnownError:
     return KnownError(
         "TEAM_PERMISSION_REQUIRED",

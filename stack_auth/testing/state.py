@@ -13,11 +13,13 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from stack_auth.testing import known
 from stack_auth.testing.mail import SentMail, link_with_code
+from stack_auth.testing.validation import PERMISSION_ID_RE
 
 SYSTEM_TEAM_PERMISSIONS: tuple[str, ...] = (
     "$update_team",
@@ -27,12 +29,33 @@ SYSTEM_TEAM_PERMISSIONS: tuple[str, ...] = (
     "$invite_members",
     "$manage_api_keys",
 )
-#: Stack's default team permission definitions: id -> contained permission ids.
+#: The team permission definitions of a project created through Stack's API (``lib/projects.tsx``):
+#: id -> contained permission ids.
 DEFAULT_TEAM_PERMISSION_DEFINITIONS: dict[str, tuple[str, ...]] = {
     **{p: () for p in SYSTEM_TEAM_PERMISSIONS},
     "team_admin": SYSTEM_TEAM_PERMISSIONS,
     "team_member": ("$read_members", "$invite_members"),
 }
+#: The team permission definitions a development backend seeds for its ``internal`` project (``prisma/seed.ts``),
+#: as the real samples show: a team creator cannot invite, delete the team or manage its API keys there.
+SEEDED_TEAM_PERMISSION_DEFINITIONS: dict[str, tuple[str, ...]] = {
+    **{p: () for p in SYSTEM_TEAM_PERMISSIONS},
+    "team_admin": ("$read_members", "$remove_members", "$update_team"),
+    "team_member": ("$read_members",),
+}
+
+
+def expand_permissions(direct: set[str], definitions: dict[str, tuple[str, ...]]) -> set[str]:
+    """``direct`` plus every permission they contain, through ``contained_permission_ids`` (cycles are fine)."""
+    out: set[str] = set()
+    stack = list(direct)
+    while stack:
+        p = stack.pop()
+        if p in out:
+            continue
+        out.add(p)
+        stack.extend(definitions.get(p, ()))
+    return out
 
 
 @dataclass
@@ -63,6 +86,8 @@ class ProjectConfig:
     allow_team_api_keys: bool = True
     #: The OAuth providers the project configured (config id = type), so linking accounts works with no setup.
     oauth_providers: tuple[str, ...] = ("github",)
+    #: Project permissions every new user receives (Stack's "default user permissions"; none by default).
+    user_default_permissions: tuple[str, ...] = ()
 
 
 @dataclass
@@ -220,6 +245,10 @@ class Project:
     permission_definitions: dict[str, tuple[str, ...]] = field(
         default_factory=lambda: dict(DEFAULT_TEAM_PERMISSION_DEFINITIONS)
     )
+    #: Project-scoped permission definitions: id -> contained (project) permission ids.
+    project_permission_definitions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: user id -> directly granted project permission ids.
+    project_permissions: dict[str, set[str]] = field(default_factory=dict)
     sessions: dict[str, Session] = field(default_factory=dict)
     refresh_index: dict[str, str] = field(default_factory=dict)
     #: Every mail the project "sent", oldest first (see :mod:`stack_auth.testing.mail`).
@@ -251,6 +280,8 @@ class Project:
         self.users[user.id] = user
         bisect.insort(self.order, (user.signed_up_at, user.id))
         self.user_teams[user.id] = {}
+        if self.config.user_default_permissions:
+            self.project_permissions[user.id] = set(self.config.user_default_permissions)
 
     def set_email(self, user: User, email: str | None, verified: bool, auth_enabled: bool) -> None:
         """Change a user's primary email, keeping the auth-email index unique."""
@@ -281,6 +312,7 @@ class Project:
         self._drop_api_keys("user", user_id)
         for account_id in [a.id for a in self.oauth_accounts.values() if a.user_id == user_id]:
             del self.oauth_accounts[account_id]
+        self.project_permissions.pop(user_id, None)
 
     # --- teams ---------------------------------------------------------------------------------------------------
 
@@ -320,17 +352,41 @@ class Project:
 
     def permissions_of(self, team_id: str, user_id: str, *, recursive: bool) -> set[str]:
         direct = self.team_permissions.get((team_id, user_id), set())
-        if not recursive:
-            return set(direct)
-        out: set[str] = set()
-        stack = list(direct)
-        while stack:
-            p = stack.pop()
-            if p in out:
-                continue
-            out.add(p)
-            stack.extend(self.permission_definitions.get(p, ()))
-        return out
+        return expand_permissions(direct, self.permission_definitions) if recursive else set(direct)
+
+    def project_permissions_of(self, user_id: str, *, recursive: bool) -> set[str]:
+        direct = self.project_permissions.get(user_id, set())
+        return expand_permissions(direct, self.project_permission_definitions) if recursive else set(direct)
+
+    def define_permissions(self, definitions: Mapping[str, Iterable[str]], scope: str) -> None:
+        """Add (or replace) permission definitions of ``scope`` ("team" or "project"): id -> contained ids.
+
+        What the dashboard (or ``rbac.permissions`` in the config) does on a real server. Raises ``ValueError`` for
+        an id Stack would refuse, an id defined in the other scope, or a contained id not defined in this scope.
+        """
+        own, other = (
+            (self.permission_definitions, self.project_permission_definitions)
+            if scope == "team"
+            else (self.project_permission_definitions, self.permission_definitions)
+        )
+        new = {pid: tuple(contained) for pid, contained in definitions.items()}
+        for pid, contained in new.items():
+            if not PERMISSION_ID_RE.match(pid) or pid.startswith("$"):
+                raise ValueError(f"permission id {pid!r}: only lowercase letters, digits, ':' and '_' are allowed")
+            if pid in other:
+                raise ValueError(f"permission {pid!r} is defined in the other scope already")
+            for child in contained:
+                if child not in own and child not in new:
+                    raise ValueError(f"permission {pid!r} contains {child!r}, which is not a {scope} permission")
+        own.update(new)
+
+    def permission_scope(self, permission_id: str) -> str | None:
+        """``"team"`` or ``"project"``: the scope a permission is defined in (None: not defined at all)."""
+        if permission_id in self.permission_definitions:
+            return "team"
+        if permission_id in self.project_permission_definitions:
+            return "project"
+        return None
 
     # --- API keys and OAuth accounts -------------------------------------------------------------------------------
 

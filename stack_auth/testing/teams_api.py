@@ -13,6 +13,7 @@ from stack_auth.testing import known
 from stack_auth.testing.auth import CLIENT_OR_HIGHER, SERVER_OR_HIGHER, Auth, require_access
 from stack_auth.testing.context import Ctx
 from stack_auth.testing.operations import create_team
+from stack_auth.testing.permissions_api import check_permission_scope
 from stack_auth.testing.state import Project
 from stack_auth.testing.validation import Field, Validator
 from stack_auth.testing.views import team_view
@@ -275,7 +276,7 @@ async def list_team_permissions(ctx: Ctx) -> Response:
             for perm in project.permissions_of(t_id, u_id, recursive=recursive):
                 if permission_id is None or perm == permission_id:
                     items.append({"id": perm, "user_id": u_id, "team_id": t_id})
-    items.sort(key=lambda p: (p["id"], p["team_id"], p["user_id"]))
+    items.sort(key=lambda p: (p["team_id"], p["user_id"], p["id"]))
     return json_response({"items": items, "is_paginated": False})
 
 
@@ -294,8 +295,7 @@ async def grant_team_permission(ctx: Ctx) -> Response:
     project = auth.project
     with ctx.services.store.lock:
         _ensure_membership(project, team_id, user_id)
-        if permission_id not in project.permission_definitions:
-            raise known.permission_not_found(permission_id)
+        check_permission_scope(project, permission_id, "team")
         project.team_permissions.setdefault((team_id, user_id), set()).add(permission_id)
     return json_response({"id": permission_id, "user_id": user_id, "team_id": team_id}, 201)
 
