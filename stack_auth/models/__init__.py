@@ -17,7 +17,7 @@ from stack_auth.models._types import (
     TeamMembership,
     TeamPermission,
 )
-from stack_auth.models.api_keys import ApiKey, TeamApiKey, UserApiKey, structure_api_key
+from stack_auth.models.api_keys import ApiKey, TeamApiKey, UserApiKey
 from stack_auth.models.oauth_providers import ServerOAuthProvider
 from stack_auth.models.permissions import ProjectPermission
 
@@ -39,5 +39,4 @@ __all__ = [
     "TeamPermission",
     "UserApiKey",
     "structure",
-    "structure_api_key",
 ]

@@ -56,8 +56,12 @@ def _structure_fn_for(converter: cattrs.Converter, cls: type[T]) -> Callable[[Ma
     overrides = {f.name: override(rename=wire_name(f)) for f in fields}
     base = make_dict_structure_fn(cls, converter, **overrides)  # type: ignore[arg-type]
     known = frozenset(wire_name(f) for f in fields)
+    # A model whose wire form needs reshaping first (an API key's ``value``) says how in ``_from_wire``.
+    prepare: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = getattr(cls, "_from_wire", None)
 
     def structure(data: Mapping[str, Any], _: type[T]) -> T:
+        if prepare is not None:
+            data = prepare(data)
         obj = base(data, cls)
         extra = {k: v for k, v in data.items() if k not in known}
         if extra:

@@ -13,7 +13,6 @@ from typing import Any, Literal, TypeVar
 
 import attrs
 
-from stack_auth.models._converter import structure
 from stack_auth.models._types import _extra, _wire
 
 KeyT = TypeVar("KeyT", bound="ApiKey")
@@ -32,10 +31,20 @@ class ApiKey:
     #: ``"user"`` or ``"team"``.
     type: str | None = None
     #: The last four characters of the secret (shown in dashboards to tell keys apart).
-    last_four: str | None = None
+    last_four: str | None = attrs.field(default=None, metadata=_wire("value"))
     #: The full key: only in the answer of ``create`` (Stack never shows it again). Never in ``repr``.
     secret: str | None = attrs.field(default=None, repr=False)
     extra: Mapping[str, Any] = _extra
+
+    @staticmethod
+    def _from_wire(data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``value`` is the secret (create answers) or ``{"last_four"}``: both become ``last_four`` (+ ``secret``)."""
+        value = data.get("value")
+        if isinstance(value, str):
+            return {**data, "value": value[-4:], "secret": value}
+        if isinstance(value, Mapping):
+            return {**data, "value": value.get("last_four")}
+        return data
 
     def why_invalid(self, now: datetime | None = None) -> Literal["manually-revoked", "expired"] | None:
         """Why ``check`` would refuse this key (as of ``now``, default the current time), or None if it is valid."""
@@ -62,18 +71,3 @@ class TeamApiKey(ApiKey):
     """An API key of a team (``app.team_api_keys``)."""
 
     team_id: str = attrs.field(kw_only=True)
-
-
-def structure_api_key(data: Mapping[str, Any], cls: type[KeyT]) -> KeyT:
-    """Decode an API key answer, splitting ``value`` into ``secret`` (create answers) and ``last_four``."""
-    fields = dict(data)
-    value = fields.pop("value", None)
-    if isinstance(value, str):
-        fields["secret"] = value
-        fields["last_four"] = value[-4:]
-    elif isinstance(value, Mapping):
-        rest = dict(value)
-        fields["last_four"] = rest.pop("last_four", None)
-        if rest:
-            fields["value"] = rest  # unknown parts of "value" stay visible in ``extra``
-    return structure(fields, cls)

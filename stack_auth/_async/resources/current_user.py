@@ -26,7 +26,6 @@ from stack_auth.models import (
     Team,
     UserApiKey,
     structure,
-    structure_api_key,
 )
 from stack_auth.tokens import TokensInput
 
@@ -114,7 +113,7 @@ class AsyncCurrentUser(Generic[UserT]):
         """The user's own API keys (where the project enables user API keys), newest first."""
         store = self._session.store(tokens)
         data = await self._session.request("GET", "/user-api-keys", store=store, params={"user_id": "me"})
-        return [structure_api_key(item, UserApiKey) for item in data["items"]]
+        return [structure(item, UserApiKey) for item in data["items"]]
 
     async def create_api_key(
         self,
@@ -130,7 +129,7 @@ class AsyncCurrentUser(Generic[UserT]):
         """
         body = create_body({"user_id": "me"}, description, expires_at, is_public)
         data = await self._session.request("POST", "/user-api-keys", store=self._session.store(tokens), json=body)
-        return structure_api_key(data, UserApiKey)
+        return structure(data, UserApiKey)
 
     async def sign_out(self, *, tokens: TokensInput | None = None) -> None:
         """End the session (``DELETE /auth/sessions/current``: its refresh token stops working) and clear the store.

@@ -17,7 +17,7 @@ from stack_auth._sync._transport import Transport
 from stack_auth._exceptions import InvalidArgumentError
 from stack_auth._known_errors import ApiKeyExpired, ApiKeyNotFound, ApiKeyRevoked
 from stack_auth._validate import given, uuid_arg
-from stack_auth.models import NOT_GIVEN, NotGiven, TeamApiKey, UserApiKey, structure_api_key
+from stack_auth.models import NOT_GIVEN, NotGiven, TeamApiKey, UserApiKey, structure
 from stack_auth.models.api_keys import KeyT
 
 #: ``check`` answers None for these: the key does not (or no longer) authenticate anyone.
@@ -63,11 +63,11 @@ class _ApiKeys(Generic[KeyT]):
         self._path = f"/{self._kind}-api-keys"
 
     def _post(self, body: dict[str, Any]) -> KeyT:
-        return structure_api_key(self._transport.request("POST", self._path, json=body), self._model)
+        return structure(self._transport.request("POST", self._path, json=body), self._model)
 
     def _list(self, owner: str, owner_id: str) -> builtins.list[KeyT]:
         data = self._transport.request("GET", self._path, params={owner: uuid_arg(owner_id, owner)})
-        return [structure_api_key(item, self._model) for item in data["items"]]
+        return [structure(item, self._model) for item in data["items"]]
 
     def _get(self, key_id: str, params: dict[str, str] | None) -> KeyT | None:
         path = f"{self._path}/{uuid_arg(key_id, 'key_id')}"
@@ -75,11 +75,11 @@ class _ApiKeys(Generic[KeyT]):
             data = self._transport.request("GET", path, params=params)
         except ApiKeyNotFound:
             return None
-        return structure_api_key(data, self._model)
+        return structure(data, self._model)
 
     def _patch(self, key_id: str, params: dict[str, str] | None, body: dict[str, Any]) -> KeyT:
         path = f"{self._path}/{uuid_arg(key_id, 'key_id')}"
-        return structure_api_key(self._transport.request("PATCH", path, params=params, json=body), self._model)
+        return structure(self._transport.request("PATCH", path, params=params, json=body), self._model)
 
     def check(self, secret: str) -> KeyT | None:
         """The key of this secret if it is valid, None when it is unknown, revoked or expired.
@@ -93,7 +93,7 @@ class _ApiKeys(Generic[KeyT]):
             data = self._transport.request("POST", f"{self._path}/check", json={"api_key": secret})
         except REFUSED_KEY:
             return None
-        return structure_api_key(data, self._model)
+        return structure(data, self._model)
 
 
 class UserApiKeys(_ApiKeys[UserApiKey]):
