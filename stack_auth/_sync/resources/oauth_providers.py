@@ -3,7 +3,7 @@
 
 A link ties a user to an account at a provider the project configured (``provider_config_id``, e.g. ``"github"``).
 Stack refuses a second sign-in link of the same provider for one user, and an account id that already signs someone
-in (:class:`~stack_auth.errors.OAuthProviderAccountIdAlreadyUsedForSignIn`). Lists are complete (not paginated).
+in (:class:`~stack_auth.errors.OauthProviderAccountIdAlreadyUsedForSignIn`). Lists are complete (not paginated).
 """
 
 from __future__ import annotations
