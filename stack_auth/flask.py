@@ -33,11 +33,20 @@ from typing import Any, TypeVar, cast, overload
 from flask import Flask, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from stack_auth._guards import check_api_key, check_permission
 from stack_auth._sync._app import StackServerApp
 from stack_auth._sync._client_app import StackClientApp
 from stack_auth.tokens import AccessTokenClaims, AuthFailure, check_request
 
-__all__ = ["StackAuth", "current_user", "get_stack_app", "login_required"]
+__all__ = [
+    "StackAuth",
+    "api_key_required",
+    "current_user",
+    "get_stack_app",
+    "login_required",
+    "project_permission_required",
+    "team_permission_required",
+]
 
 EXTENSION_KEY = "stack_auth"
 F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
@@ -107,3 +116,88 @@ def login_required(
         return cast(F, wrapper)
 
     return decorate(view) if view is not None else decorate
+
+
+# --- permissions and API keys ---------------------------------------------------------------------------------------
+
+
+def _server_app(what: str) -> StackServerApp:
+    app = get_stack_app()
+    if not isinstance(app, StackServerApp):
+        raise RuntimeError(f"{what} needs a StackServerApp: StackAuth(app, StackServerApp.from_env())")
+    return app
+
+
+def _permission_required(
+    what: str, permission_id: str, holds: Callable[[StackServerApp, str, dict[str, Any]], bool]
+) -> Callable[[F], F]:
+    if not isinstance(permission_id, str) or not permission_id:
+        raise ValueError(f"permission_id must be a non-empty string, got {permission_id!r}")
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+            app = _server_app(what)
+            claims = check_request(app.verify_access_token, request.headers)
+            if isinstance(claims, AuthFailure):
+                return _refusal(claims)
+            refused = check_permission(lambda: holds(app, claims.id, kwargs), permission_id)
+            if refused is not None:
+                return _refusal(refused)
+            g.stack_user = claims
+            return func(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def team_permission_required(permission_id: str, *, team_id_param: str = "team_id") -> Callable[[F], F]:
+    """Run the view only for a signed-in user (JSON 401 otherwise) who holds ``permission_id`` in the team named by
+    the URL variable ``team_id_param`` (JSON 403 otherwise), recursively as Stack checks it; sets ``g.stack_user``::
+
+        @app.patch("/teams/<team_id>")
+        @team_permission_required("$update_team", team_id_param="team_id")
+        def rename(team_id): ...
+    """
+
+    def holds(app: StackServerApp, user_id: str, view_args: dict[str, Any]) -> bool:
+        if team_id_param not in view_args:
+            raise RuntimeError(f"team_permission_required: the route has no URL variable {team_id_param!r}")
+        return app.teams.has_permission(view_args[team_id_param], user_id, permission_id)
+
+    return _permission_required("team_permission_required", permission_id, holds)
+
+
+def project_permission_required(permission_id: str) -> Callable[[F], F]:
+    """Run the view only for a signed-in user (JSON 401 otherwise) who holds the project permission
+    ``permission_id`` (JSON 403 otherwise); sets ``g.stack_user``: ``@project_permission_required("admin")``."""
+    return _permission_required(
+        "project_permission_required",
+        permission_id,
+        lambda app, user_id, _: app.users.has_permission(user_id, permission_id),
+    )
+
+
+def api_key_required(kind: str = "user") -> Callable[[F], F]:
+    """Run the view only for a request with a valid user (or ``kind="team"``) API key in ``X-Stack-Api-Key`` or
+    ``Authorization: Bearer sk_...`` (JSON 401 otherwise); the checked key is ``g.stack_api_key``::
+
+        @app.post("/ingest")
+        @api_key_required()
+        def ingest():
+            owner = g.stack_api_key.user_id
+    """
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+            key = check_api_key(_server_app("api_key_required"), request.headers, kind)
+            if isinstance(key, AuthFailure):
+                return _refusal(key)
+            g.stack_api_key = key
+            return func(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate

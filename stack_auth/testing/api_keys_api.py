@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stack_auth._api_key_format import format_api_key, random_secret_part
+from stack_auth._api_key_format import KeyType, format_api_key, random_secret_part
 from stack_auth.testing import known
 from stack_auth.testing.auth import CLIENT_OR_HIGHER, SERVER_OR_HIGHER, Auth, require_access
 from stack_auth.testing.context import Ctx
@@ -103,7 +103,7 @@ def _key_params(ctx: Ctx, key_type: str, v: Validator) -> str:
     return key_id or ""
 
 
-def _routes(key_type: str) -> list[tuple[str, str, Any]]:
+def _routes(key_type: KeyType) -> list[tuple[str, str, Any]]:
     base = f"/{key_type}-api-keys"
     create_fields = _create_fields(key_type)
 
