@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from stack_auth._exceptions import InvalidArgumentError
 
@@ -24,6 +24,27 @@ def text_arg(value: object, name: str) -> str:
     """``value`` if it is a non-empty string, else an error naming the argument."""
     if not isinstance(value, str) or not value:
         raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
+    return value
+
+
+def url_arg(value: object, name: str) -> str:
+    """``value`` if it is an absolute http(s) URL (Stack puts codes in links to it), else an error naming it."""
+    if isinstance(value, str):
+        parts = urlsplit(value)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            return value
+    raise InvalidArgumentError(f"{name} must be an absolute http:// or https:// URL, got {value!r}")
+
+
+#: The length of the codes Stack puts in mailed links (verification, invitations, password reset, magic links).
+CODE_LENGTH = 45
+
+
+def code_arg(value: object, name: str = "code") -> str:
+    """A code from a link Stack mailed (45 characters), else an error that does not echo the code."""
+    if not isinstance(value, str) or len(value) != CODE_LENGTH:
+        shown = f"{len(value)} characters" if isinstance(value, str) else type(value).__name__
+        raise InvalidArgumentError(f"{name} must be the {CODE_LENGTH}-character code from the link, got {shown}")
     return value
 
 

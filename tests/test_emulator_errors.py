@@ -272,6 +272,70 @@ async def wrong_permission_scope(emu: Emulator, c: httpx.AsyncClient) -> httpx.R
     return await c.post(f"/api/v1/project-permissions/{user['id']}/read_secrets", json={}, headers=emu.headers())
 
 
+async def _channel_code(emu: Emulator, c: httpx.AsyncClient, callback_url: str = "http://localhost:3000/v") -> Any:
+    """A user with an unverified second email, and the answer to sending its verification code."""
+    user = await new_user(c, emu, display_name="V")
+    body = {"user_id": user["id"], "type": "email", "value": "v@example.com", "used_for_auth": False}
+    channel = (await c.post("/api/v1/contact-channels", json=body, headers=emu.headers())).json()
+    return await c.post(
+        f"/api/v1/contact-channels/{user['id']}/{channel['id']}/send-verification-code",
+        json={"callback_url": callback_url},
+        headers=emu.headers(),
+    )
+
+
+async def _verify(emu: Emulator, c: httpx.AsyncClient, code: str) -> httpx.Response:
+    return await c.post("/api/v1/contact-channels/verify", json={"code": code}, headers=emu.headers("client"))
+
+
+async def redirect_url_not_whitelisted(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    response: httpx.Response = await _channel_code(emu, c, "https://evil.example.org/v")
+    return response
+
+
+async def verification_code_not_found(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    return await _verify(emu, c, "z" * 45)
+
+
+async def verification_code_expired(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    await _channel_code(emu, c)
+    emu.advance_time(8 * 24 * 3600)
+    return await _verify(emu, c, emu.last_code("v@example.com"))
+
+
+async def verification_code_already_used(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    await _channel_code(emu, c)
+    await _verify(emu, c, emu.last_code("v@example.com"))
+    return await _verify(emu, c, emu.last_code("v@example.com"))
+
+
+async def verification_code_max_attempts_reached(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    await _channel_code(emu, c)
+    code = emu.last_code("v@example.com")
+    for n in range(20):  # wrong first six characters, same rest: Stack counts them against the code
+        await _verify(emu, c, f"{n:06d}{code[6:]}")
+    return await _verify(emu, c, code)
+
+
+async def email_already_verified(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    user = await new_user(c, emu, primary_email="done@example.com", primary_email_verified=True)
+    (channel,) = (
+        await c.get("/api/v1/contact-channels", params={"user_id": user["id"]}, headers=emu.headers())
+    ).json()["items"]
+    return await c.post(
+        f"/api/v1/contact-channels/{user['id']}/{channel['id']}/send-verification-code",
+        json={"callback_url": "http://localhost:3000/v"},
+        headers=emu.headers(),
+    )
+
+
+async def contact_channel_already_used_for_auth_by_someone_else(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    await new_user(c, emu, primary_email="taken@example.com", primary_email_auth_enabled=True)
+    other = await new_user(c, emu, display_name="Other")
+    body = {"user_id": other["id"], "type": "email", "value": "taken@example.com", "used_for_auth": True}
+    return await c.post("/api/v1/contact-channels", json=body, headers=emu.headers())
+
+
 async def team_permission_required(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
     _, headers, team_id = await _member_with_token(emu, c)
     return await c.delete(f"/api/v1/teams/{team_id}", headers=headers)
@@ -364,6 +428,16 @@ SCENARIOS: dict[str, tuple[Scenario, int]] = {
     "TEAM_MEMBERSHIP_ALREADY_EXISTS": (team_membership_already_exists, 409),
     "PERMISSION_NOT_FOUND": (permission_not_found, 404),
     "WRONG_PERMISSION_SCOPE": (wrong_permission_scope, 404),
+    "REDIRECT_URL_NOT_WHITELISTED": (redirect_url_not_whitelisted, 400),
+    "VERIFICATION_CODE_NOT_FOUND": (verification_code_not_found, 404),
+    "VERIFICATION_CODE_EXPIRED": (verification_code_expired, 400),
+    "VERIFICATION_CODE_ALREADY_USED": (verification_code_already_used, 409),
+    "VERIFICATION_CODE_MAX_ATTEMPTS_REACHED": (verification_code_max_attempts_reached, 400),
+    "EMAIL_ALREADY_VERIFIED": (email_already_verified, 409),
+    "CONTACT_CHANNEL_ALREADY_USED_FOR_AUTH_BY_SOMEONE_ELSE": (
+        contact_channel_already_used_for_auth_by_someone_else,
+        409,
+    ),
     "TEAM_PERMISSION_REQUIRED": (team_permission_required, 401),
     "TEAM_PERMISSION_NOT_FOUND": (team_permission_not_found, 401),
     "API_KEY_NOT_FOUND": (api_key_not_found, 404),

@@ -103,7 +103,7 @@ async def test_stack_rules_for_links(app: AsyncStackServerApp, emulator: Emulato
     assert last_request(emulator) == ("GET", "/oauth-providers", {}, None)
     assert [p.id for p in everyone] == [first.id, shared.id]
 
-    emulator.configure_project(oauth_providers=("github", "gitlab"))
+    emulator.configure_project(enabled_oauth_providers=("github", "gitlab"))
     gitlab = await app.oauth_providers.create(ada.id, provider_config_id="gitlab", account_id="gl-1")
     assert gitlab.type == "gitlab"
 

@@ -11,6 +11,7 @@ import httpx
 
 from stack_auth._async._transport import AsyncTransport, Credentials
 from stack_auth._async.resources.api_keys import AsyncTeamApiKeys, AsyncUserApiKeys
+from stack_auth._async.resources.contact_channels import AsyncContactChannels
 from stack_auth._async.resources.oauth_providers import AsyncOAuthProviders
 from stack_auth._async.resources.sessions import AsyncSessions
 from stack_auth._async.resources.teams import AsyncTeams
@@ -30,7 +31,7 @@ from stack_auth._config import (
 from stack_auth._exceptions import ConfigurationError
 from stack_auth._http import TimeoutTypes
 from stack_auth._retry import RetryPolicy
-from stack_auth.models import NOT_GIVEN, NotGiven, ServerUser
+from stack_auth.models import NOT_GIVEN, NotGiven, Project, ServerUser, structure
 
 if TYPE_CHECKING:
     from stack_auth._async._bulk import AsyncBulk
@@ -124,6 +125,13 @@ class AsyncAppBase:
         copy._setup(self._transport.with_options(timeout=timeout, max_retries=max_retries))
         return copy
 
+    async def get_project(self) -> Project:
+        """The project this app talks to, with its public settings (``GET /projects/current``).
+
+        ``project = await app.get_project(); project.config.sign_up_enabled``
+        """
+        return structure(await self._transport.request("GET", "/projects/current"), Project)
+
     async def aclose(self) -> None:
         """Close the connections this app opened (idempotent). A caller's own ``http_client`` stays open."""
         await self._transport.aclose()
@@ -163,6 +171,7 @@ class AsyncStackServerApp(AsyncAppBase):
     user_api_keys: AsyncUserApiKeys
     team_api_keys: AsyncTeamApiKeys
     oauth_providers: AsyncOAuthProviders
+    contact_channels: AsyncContactChannels
 
     def __init__(
         self,
@@ -200,6 +209,7 @@ class AsyncStackServerApp(AsyncAppBase):
         self.user_api_keys = AsyncUserApiKeys(transport)
         self.team_api_keys = AsyncTeamApiKeys(transport)
         self.oauth_providers = AsyncOAuthProviders(transport)
+        self.contact_channels = AsyncContactChannels(transport)
 
     # Built on first use, so that importing and creating an app stays cheap for code that never needs them.
     @cached_property

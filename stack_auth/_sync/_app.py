@@ -12,6 +12,7 @@ import httpx
 
 from stack_auth._sync._transport import Transport, Credentials
 from stack_auth._sync.resources.api_keys import TeamApiKeys, UserApiKeys
+from stack_auth._sync.resources.contact_channels import ContactChannels
 from stack_auth._sync.resources.oauth_providers import OAuthProviders
 from stack_auth._sync.resources.sessions import Sessions
 from stack_auth._sync.resources.teams import Teams
@@ -31,7 +32,7 @@ from stack_auth._config import (
 from stack_auth._exceptions import ConfigurationError
 from stack_auth._http import TimeoutTypes
 from stack_auth._retry import RetryPolicy
-from stack_auth.models import NOT_GIVEN, NotGiven, ServerUser
+from stack_auth.models import NOT_GIVEN, NotGiven, Project, ServerUser, structure
 
 if TYPE_CHECKING:
     from stack_auth._sync._bulk import Bulk
@@ -125,6 +126,13 @@ class AppBase:
         copy._setup(self._transport.with_options(timeout=timeout, max_retries=max_retries))
         return copy
 
+    def get_project(self) -> Project:
+        """The project this app talks to, with its public settings (``GET /projects/current``).
+
+        ``project = app.get_project(); project.config.sign_up_enabled``
+        """
+        return structure(self._transport.request("GET", "/projects/current"), Project)
+
     def close(self) -> None:
         """Close the connections this app opened (idempotent). A caller's own ``http_client`` stays open."""
         self._transport.close()
@@ -164,6 +172,7 @@ class StackServerApp(AppBase):
     user_api_keys: UserApiKeys
     team_api_keys: TeamApiKeys
     oauth_providers: OAuthProviders
+    contact_channels: ContactChannels
 
     def __init__(
         self,
@@ -201,6 +210,7 @@ class StackServerApp(AppBase):
         self.user_api_keys = UserApiKeys(transport)
         self.team_api_keys = TeamApiKeys(transport)
         self.oauth_providers = OAuthProviders(transport)
+        self.contact_channels = ContactChannels(transport)
 
     # Built on first use, so that importing and creating an app stays cheap for code that never needs them.
     @cached_property

@@ -18,17 +18,24 @@ from stack_auth.models._types import (
     TeamPermission,
 )
 from stack_auth.models.api_keys import ApiKey, TeamApiKey, UserApiKey
+from stack_auth.models.contact_channels import ContactChannel
 from stack_auth.models.oauth_providers import ServerOAuthProvider
 from stack_auth.models.permissions import ProjectPermission
+from stack_auth.models.projects import EnabledOAuthProvider, Project, ProjectConfig, TrustedDomain
+from stack_auth.models.teams_extra import TeamInvitation, TeamInvitationDetails, TeamMemberProfile
 
 __all__ = [
     "NOT_GIVEN",
     "ApiKey",
     "ClientUser",
+    "ContactChannel",
+    "EnabledOAuthProvider",
     "NotGiven",
     "OAuthProvider",
     "Page",
     "ServerOAuthProvider",
+    "Project",
+    "ProjectConfig",
     "ProjectPermission",
     "ServerUser",
     "SessionInfo",
@@ -37,6 +44,10 @@ __all__ = [
     "TeamApiKey",
     "TeamMembership",
     "TeamPermission",
+    "TeamInvitation",
+    "TeamInvitationDetails",
+    "TeamMemberProfile",
+    "TrustedDomain",
     "UserApiKey",
     "structure",
 ]

@@ -20,10 +20,14 @@ import anyio
 
 from stack_auth.testing import (
     api_keys_api,
+    contact_channels_api,
     known,
     oauth_providers_api,
     permissions_api,
+    projects_api,
     sessions_api,
+    team_invitations_api,
+    team_member_profiles_api,
     teams_api,
     users_api,
 )
@@ -106,6 +110,10 @@ ROUTER = Router(
         *api_keys_api.ROUTES,
         *oauth_providers_api.ROUTES,
         *permissions_api.ROUTES,
+        *contact_channels_api.ROUTES,
+        *team_invitations_api.ROUTES,
+        *team_member_profiles_api.ROUTES,
+        *projects_api.ROUTES,
     ]
 )
 

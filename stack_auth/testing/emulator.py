@@ -186,7 +186,7 @@ class Emulator:
                 secret_server_key if secret_server_key is not None else f"ssk_{ids.secret(40)}",
                 **settings,
             )
-            self._store.projects[pid] = Project(config)
+            self._store.projects[pid] = Project(config, ids=ids)
             return config
 
     def project(self, project_id: str | None = None) -> ProjectConfig:
@@ -408,6 +408,7 @@ class Emulator:
                         project.config,
                         permission_definitions=dict(project.permission_definitions),
                         project_permission_definitions=dict(project.project_permission_definitions),
+                        ids=self._store.ids,
                     )
         if faults:
             self.faults.clear()

@@ -307,6 +307,55 @@ def multi_factor_authentication_required(attempt_code: str) -> KnownError:
     )
 
 
+# --- verification codes, contact channels and redirects ------------------------------------------------------------
+
+
+def redirect_url_not_whitelisted() -> KnownError:
+    return KnownError(
+        "REDIRECT_URL_NOT_WHITELISTED",
+        "Redirect URL not whitelisted. Did you forget to add this domain to the trusted domains list on the Stack "
+        "Auth dashboard?",
+    )
+
+
+def verification_code_not_found() -> KnownError:
+    return KnownError("VERIFICATION_CODE_NOT_FOUND", "The verification code does not exist for this project.")
+
+
+def verification_code_expired() -> KnownError:
+    return KnownError("VERIFICATION_CODE_EXPIRED", "The verification code has expired.")
+
+
+def verification_code_already_used() -> KnownError:
+    return KnownError("VERIFICATION_CODE_ALREADY_USED", "The verification link has already been used.")
+
+
+def verification_code_max_attempts_reached() -> KnownError:
+    return KnownError(
+        "VERIFICATION_CODE_MAX_ATTEMPTS_REACHED",
+        "The verification code nonce has reached the maximum number of attempts. This code is not valid anymore.",
+    )
+
+
+def email_already_verified() -> KnownError:
+    return KnownError("EMAIL_ALREADY_VERIFIED", "The e-mail is already verified.")
+
+
+def contact_channel_already_used_for_auth_by_someone_else(
+    channel_type: str, value: str | None = None, would_work_if_email_was_verified: bool = False
+) -> KnownError:
+    shown = f' "({value})"' if value is not None else ""
+    details: dict[str, Any] = {"type": channel_type}
+    if value is not None:
+        details["contact_channel_value"] = value
+    details["would_work_if_email_was_verified"] = would_work_if_email_was_verified
+    return KnownError(
+        "CONTACT_CHANNEL_ALREADY_USED_FOR_AUTH_BY_SOMEONE_ELSE",
+        f"This {channel_type}{shown} is already used for authentication by another account.",
+        details,
+    )
+
+
 # --- teams and permissions -----------------------------------------------------------------------------------------
 
 

@@ -52,7 +52,7 @@ def account_view(account: OAuthAccount, access_type: str) -> dict[str, Any]:
 
 
 def _ensure_configured(project: Project, provider_config_id: str) -> None:
-    if provider_config_id not in project.config.oauth_providers:
+    if provider_config_id not in project.config.enabled_oauth_providers:
         raise StatusError(404, f"OAuth provider {provider_config_id} not found or not configured")
 
 

@@ -15,11 +15,14 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stack_auth.testing import known
 from stack_auth.testing.mail import SentMail, link_with_code
 from stack_auth.testing.validation import PERMISSION_ID_RE
+
+if TYPE_CHECKING:
+    from stack_auth.testing.codes import VerificationCode
 
 SYSTEM_TEAM_PERMISSIONS: tuple[str, ...] = (
     "$update_team",
@@ -81,13 +84,22 @@ class ProjectConfig:
     users_default_limit: int | None = None
     team_creator_default_permissions: tuple[str, ...] = ("team_admin",)
     team_member_default_permissions: tuple[str, ...] = ("team_member",)
-    #: Stack's ``apiKeys.enabled.user`` / ``.team`` (off in a new Stack project; on here, as in the real samples).
-    allow_user_api_keys: bool = True
-    allow_team_api_keys: bool = True
-    #: The OAuth providers the project configured (config id = type), so linking accounts works with no setup.
-    oauth_providers: tuple[str, ...] = ("github",)
     #: Project permissions every new user receives (Stack's "default user permissions"; none by default).
     user_default_permissions: tuple[str, ...] = ()
+    #: Origins callback URLs may point at (``https://app.example.com``; ``*`` wildcards in the host), and whether
+    #: localhost is trusted too (as in development); see :mod:`stack_auth.testing.redirects`.
+    trusted_domains: tuple[str, ...] = ()
+    allow_localhost: bool = True
+    #: What ``GET /projects/current`` shows (``internal`` is "Stack Dashboard" on a development backend).
+    display_name: str = "Stack Dashboard"
+    magic_link_enabled: bool = True
+    passkey_enabled: bool = False
+    #: Stack's ``apiKeys.enabled.user`` / ``.team``: off in a new Stack project, on here as in the captured project
+    #: (``configure_project(allow_user_api_keys=False)`` gives Stack's refusal).
+    allow_user_api_keys: bool = True
+    allow_team_api_keys: bool = True
+    #: The OAuth providers the project configured (config id = type): users' accounts can be linked to them.
+    enabled_oauth_providers: tuple[str, ...] = ("github", "google", "microsoft", "spotify")
 
 
 @dataclass
@@ -143,6 +155,19 @@ class Team:
     client_metadata: Any = None
     client_read_only_metadata: Any = None
     server_metadata: Any = None
+
+
+@dataclass
+class ContactChannel:
+    """One of a user's contact channels (emails). The primary one is what the user's ``primary_email*`` show."""
+
+    id: str
+    user_id: str
+    value: str
+    type: str = "email"
+    is_verified: bool = False
+    used_for_auth: bool = False
+    is_primary: bool = False
 
 
 @dataclass
@@ -258,6 +283,14 @@ class Project:
     api_key_ids: dict[str, str] = field(default_factory=dict)
     #: Linked OAuth accounts by id, in creation order.
     oauth_accounts: dict[str, OAuthAccount] = field(default_factory=dict)
+    #: user id -> channel id -> contact channel, in creation order (the order of ``GET /contact-channels``).
+    channels: dict[str, dict[str, ContactChannel]] = field(default_factory=dict)
+    #: (team id, user id) -> the member's team profile overrides: ``display_name``, ``profile_image_url``.
+    member_profiles: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    #: Verification codes by code (see :mod:`stack_auth.testing.codes`).
+    codes: dict[str, VerificationCode] = field(default_factory=dict)
+    #: Where new ids come from (the emulator's seeded source; a fresh random one for a bare ``Project``).
+    ids: Ids = field(default_factory=lambda: Ids(None), repr=False)
 
     @property
     def id(self) -> str:
@@ -272,35 +305,115 @@ class Project:
     # --- users ---------------------------------------------------------------------------------------------------
 
     def insert_user(self, user: User) -> None:
-        """Add ``user``; USER_EMAIL_ALREADY_EXISTS when its auth email is taken (checked atomically here)."""
-        if user.primary_email is not None and user.primary_email_auth_enabled:
-            if user.primary_email in self.auth_emails:
-                raise known.user_email_already_exists(user.primary_email)
-            self.auth_emails[user.primary_email] = user.id
+        """Add ``user``; USER_EMAIL_ALREADY_EXISTS when its auth email is taken (checked atomically here).
+
+        Its primary email becomes its primary contact channel.
+        """
+        email = user.primary_email
+        if email is not None and user.primary_email_auth_enabled and email in self.auth_emails:
+            raise known.user_email_already_exists(email)
         self.users[user.id] = user
         bisect.insort(self.order, (user.signed_up_at, user.id))
         self.user_teams[user.id] = {}
+        self.channels[user.id] = {}
+        if user.primary_email is not None:
+            self.add_channel(
+                user,
+                user.primary_email,
+                is_verified=user.primary_email_verified,
+                used_for_auth=user.primary_email_auth_enabled,
+                is_primary=True,
+            )
         if self.config.user_default_permissions:
             self.project_permissions[user.id] = set(self.config.user_default_permissions)
 
     def set_email(self, user: User, email: str | None, verified: bool, auth_enabled: bool) -> None:
-        """Change a user's primary email, keeping the auth-email index unique."""
-        old = user.primary_email if user.primary_email_auth_enabled else None
-        new = email if auth_enabled and email is not None else None
-        if new is not None and new != old and new in self.auth_emails:
-            raise known.user_email_already_exists(new)
-        if old is not None and self.auth_emails.get(old) == user.id:
-            del self.auth_emails[old]
-        if new is not None:
-            self.auth_emails[new] = user.id
-        user.primary_email = email
-        user.primary_email_verified = verified
-        user.primary_email_auth_enabled = auth_enabled
+        """Change a user's primary email (its primary contact channel), keeping the auth-email index unique.
+
+        USER_EMAIL_ALREADY_EXISTS, before any change, when another user uses ``email`` for auth.
+        """
+        if email is not None and auth_enabled and self.auth_emails.get(email, user.id) != user.id:
+            raise known.user_email_already_exists(email)
+        primary = self.primary_channel(user.id)
+        if email is None:
+            if primary is not None:
+                self.delete_channel(primary)
+            return
+        same_value = self.channel_by_value(user.id, email)
+        if same_value is not None and same_value is not primary:
+            self.delete_channel(same_value)  # the email becomes the primary one rather than a second channel
+        if primary is None:
+            self.add_channel(user, email, is_verified=verified, used_for_auth=auth_enabled, is_primary=True)
+        else:
+            self.change_channel(primary, value=email, is_verified=verified, used_for_auth=auth_enabled)
+
+    # --- contact channels ----------------------------------------------------------------------------------------
+
+    def primary_channel(self, user_id: str) -> ContactChannel | None:
+        return next((c for c in self.channels.get(user_id, {}).values() if c.is_primary), None)
+
+    def channel_by_value(self, user_id: str, value: str) -> ContactChannel | None:
+        return next((c for c in self.channels.get(user_id, {}).values() if c.value == value), None)
+
+    def add_channel(
+        self, user: User, value: str, *, is_verified: bool, used_for_auth: bool, is_primary: bool
+    ) -> ContactChannel:
+        """A new channel of ``user`` (uniqueness is the caller's check: the error differs per route)."""
+        channel = ContactChannel(self.ids.uuid(), user.id, value, "email", is_verified, used_for_auth)
+        self.channels[user.id][channel.id] = channel
+        if used_for_auth:
+            self.auth_emails[value] = user.id
+        if is_primary:
+            self.change_channel(channel, is_primary=True)
+        return channel
+
+    def change_channel(
+        self,
+        channel: ContactChannel,
+        *,
+        value: str | None = None,
+        is_verified: bool | None = None,
+        used_for_auth: bool | None = None,
+        is_primary: bool | None = None,
+    ) -> None:
+        """Change what is given; the auth-email index and the user's ``primary_email*`` fields follow."""
+        if channel.used_for_auth and self.auth_emails.get(channel.value) == channel.user_id:
+            del self.auth_emails[channel.value]
+        if value is not None:
+            channel.value = value
+        if is_verified is not None:
+            channel.is_verified = is_verified
+        if used_for_auth is not None:
+            channel.used_for_auth = used_for_auth
+        if is_primary:
+            for other in self.channels[channel.user_id].values():
+                other.is_primary = False
+        if is_primary is not None:
+            channel.is_primary = is_primary
+        if channel.used_for_auth:
+            self.auth_emails[channel.value] = channel.user_id
+        self._sync_primary_email(channel.user_id)
+
+    def delete_channel(self, channel: ContactChannel) -> None:
+        """Remove a channel; deleting the primary email leaves the user without one."""
+        del self.channels[channel.user_id][channel.id]
+        if channel.used_for_auth and self.auth_emails.get(channel.value) == channel.user_id:
+            del self.auth_emails[channel.value]
+        self._sync_primary_email(channel.user_id)
+
+    def _sync_primary_email(self, user_id: str) -> None:
+        """The user's ``primary_email*`` fields as its primary channel says (Stack reads them from it)."""
+        user = self.users[user_id]
+        primary = self.primary_channel(user_id)
+        user.primary_email = primary.value if primary is not None else None
+        user.primary_email_verified = primary.is_verified if primary is not None else False
+        user.primary_email_auth_enabled = primary.used_for_auth if primary is not None else False
 
     def delete_user(self, user_id: str) -> None:
+        for channel in list(self.channels.get(user_id, {}).values()):
+            self.delete_channel(channel)
+        self.channels.pop(user_id, None)
         user = self.users.pop(user_id)
-        if user.primary_email is not None and self.auth_emails.get(user.primary_email) == user_id:
-            del self.auth_emails[user.primary_email]
         i = bisect.bisect_left(self.order, (user.signed_up_at, user_id))
         if i < len(self.order) and self.order[i] == (user.signed_up_at, user_id):
             del self.order[i]
@@ -334,12 +447,14 @@ class Project:
         """Add a membership and grant the default permissions (creator or member ones)."""
         self.members[team_id][user_id] = None
         self.user_teams[user_id][team_id] = None
+        self.member_profiles.pop((team_id, user_id), None)
         defaults = (
             self.config.team_creator_default_permissions if creator else self.config.team_member_default_permissions
         )
         self.team_permissions[(team_id, user_id)] = set(defaults)
 
     def remove_member(self, team_id: str, user_id: str) -> None:
+        self.member_profiles.pop((team_id, user_id), None)
         self.members[team_id].pop(user_id, None)
         self.user_teams[user_id].pop(team_id, None)
         self.team_permissions.pop((team_id, user_id), None)

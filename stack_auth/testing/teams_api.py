@@ -312,6 +312,11 @@ async def revoke_team_permission(ctx: Ctx) -> Response:
     return success_response()
 
 
+#: The membership and permission checks, for the other team routes (invitations, member profiles).
+ensure_membership = _ensure_membership
+ensure_permission = _ensure_permission
+
+
 ROUTES = [
     ("GET", "/teams", list_teams),
     ("POST", "/teams", create_team_route),

@@ -7,13 +7,16 @@ from typing import Any
 
 from stack_auth._async._transport import AsyncTransport
 from stack_auth._async.resources.api_keys import AsyncTeamApiKeys
+from stack_auth._async.resources.member_profiles import AsyncTeamMemberProfiles
+from stack_auth._async.resources.team_invitations import AsyncTeamInvitations
 from stack_auth._exceptions import NotFoundError
 from stack_auth._validate import given, path_segment, text_arg, uuid_arg
 from stack_auth.models import NOT_GIVEN, NotGiven, Team, TeamMembership, TeamPermission, structure
 
 
-class AsyncTeams:
-    """Create, read, list, update and delete teams; add and remove members; grant and revoke permissions."""
+class AsyncTeams(AsyncTeamInvitations, AsyncTeamMemberProfiles):
+    """Create, read, list, update and delete teams; add and remove members; grant, revoke and check permissions;
+    invite people; read and change members' team profiles."""
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport

@@ -8,13 +8,16 @@ from typing import Any
 
 from stack_auth._sync._transport import Transport
 from stack_auth._sync.resources.api_keys import TeamApiKeys
+from stack_auth._sync.resources.member_profiles import TeamMemberProfiles
+from stack_auth._sync.resources.team_invitations import TeamInvitations
 from stack_auth._exceptions import NotFoundError
 from stack_auth._validate import given, path_segment, text_arg, uuid_arg
 from stack_auth.models import NOT_GIVEN, NotGiven, Team, TeamMembership, TeamPermission, structure
 
 
-class Teams:
-    """Create, read, list, update and delete teams; add and remove members; grant and revoke permissions."""
+class Teams(TeamInvitations, TeamMemberProfiles):
+    """Create, read, list, update and delete teams; add and remove members; grant, revoke and check permissions;
+    invite people; read and change members' team profiles."""
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
