@@ -167,3 +167,21 @@ def test_flask_decorators(emu: Emulator, served: str, stack: StackServerApp) -> 
     stack.user_api_keys.revoke(key.id)
     assert web.post("/ingest", headers={"x-stack-api-key": key.secret}).status_code == 401
     app.extensions["stack_auth"].stack_app.close()
+
+
+def test_readme_snippet(emu: Emulator, served: str, stack: StackServerApp) -> None:
+    from test_readme_areas import snippet
+
+    namespace: dict[str, Any] = {}
+    exec(snippet("## Access checks in FastAPI, Flask and Django"), namespace)
+    owner = session_for(emu, served)
+    team = stack.teams.create("Readme", creator_user_id=owner["user_id"])
+    key = stack.user_api_keys.create(owner["user_id"], description="readme")
+    assert key.secret is not None
+    with TestClient(namespace["web"]) as web:
+        assert web.patch(f"/teams/{team.id}", headers=_as(owner)).json() == {"team": team.id, "by": owner["user_id"]}
+        assert web.get("/admin", headers=_as(owner)).status_code == 403
+        stack.users.grant_permission(owner["user_id"], "admin")
+        assert web.get("/admin", headers=_as(owner)).json() == {"ok": True}
+        assert web.post("/ingest", headers={"x-stack-api-key": key.secret}).json() == {"owner": owner["user_id"]}
+        assert web.post("/ingest").status_code == 401
