@@ -4,7 +4,10 @@ own keys): async on asyncio and trio, in-process and over a socket, and sync ove
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from emulator_helpers import last_request, samples
@@ -257,3 +260,15 @@ async def test_current_user_api_keys(emulator: Emulator) -> None:
         emulator.configure_project(allow_user_api_keys=False)
         with pytest.raises(BadRequestError, match="not enabled"):
             await app.current_user.list_api_keys()
+
+
+def test_demo_shows_an_api_key_check() -> None:
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "stack_auth", "demo"], cwd=root, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = {line.split("  ")[1].strip(): line for line in done.stdout.splitlines() if line.startswith("  ")}
+    assert "valid, user " in lines["user_api_keys.check"]
+    assert lines["user_api_keys.revoke, then check"].rstrip().endswith("None")
+    assert "sk_" not in done.stdout and done.stderr == ""
