@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from stack_auth._api_key_format import MARKER
 from stack_auth._exceptions import APIConnectionError, InvalidArgumentError, StackAuthApiError, StackAuthError
 from stack_auth._known_errors import ApiKeyNotValid
-from stack_auth.tokens import AUTH_UNAVAILABLE, AuthFailure, HeadersLike
+from stack_auth.tokens import AUTH_UNAVAILABLE, AccessTokenClaims, AuthFailure, HeadersLike, check_request
 
 if TYPE_CHECKING:
     from stack_auth._sync._app import StackServerApp
@@ -88,12 +88,34 @@ def check_api_key(app: StackServerApp, headers: HeadersLike, kind: str) -> UserA
     return api_key_refusal(True) if key is None else key
 
 
-def check_permission(holds: Callable[[], bool], permission_id: str) -> AuthFailure | None:
-    """None when ``holds()`` (one request to Stack) says the user holds ``permission_id``, else the refusal."""
+def check_permission(
+    app: StackServerApp, headers: HeadersLike, permission_id: str, holds: Callable[[str], bool]
+) -> AccessTokenClaims | AuthFailure:
+    """The request's verified user if ``holds(user_id)`` (one request to Stack) says they hold ``permission_id``,
+    else the answer refusing the request: 401 signed out, 403 without the permission (sync integrations)."""
+    claims = check_request(app.verify_access_token, headers)
+    if isinstance(claims, AuthFailure):
+        return claims
     try:
-        return None if holds() else FORBIDDEN
+        return claims if holds(claims.id) else FORBIDDEN
     except StackAuthError as exc:
         failure = check_failure(exc, f"permission {permission_id!r}", FORBIDDEN)
         if failure is None:
             raise
         return failure
+
+
+def server_app(app: object, what: str, hint: str) -> StackServerApp:
+    """``app`` if it is a (sync) server app: permission and key checks need the secret server key."""
+    from stack_auth._sync._app import StackServerApp
+
+    if not isinstance(app, StackServerApp):
+        raise RuntimeError(f"{what} needs a StackServerApp ({hint})")
+    return app
+
+
+def permission_arg(permission_id: object) -> str:
+    """A permission id given to a guard, checked when the route is declared (not on its first request)."""
+    if not isinstance(permission_id, str) or not permission_id:
+        raise ValueError(f"permission_id must be a non-empty string, got {permission_id!r}")
+    return permission_id

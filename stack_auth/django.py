@@ -31,7 +31,7 @@ from typing import Any, TypeVar, cast, overload
 from django.conf import settings  # type: ignore[import-untyped]
 from django.http import HttpRequest, HttpResponse, JsonResponse  # type: ignore[import-untyped]
 
-from stack_auth._guards import check_api_key, check_permission
+from stack_auth._guards import check_api_key, check_permission, permission_arg, server_app
 from stack_auth._sync._app import StackServerApp
 from stack_auth._sync._client_app import StackClientApp
 from stack_auth.tokens import AccessTokenClaims, AuthFailure, check_request
@@ -128,29 +128,22 @@ def stack_login_required(
 
 
 def _server_app(what: str) -> StackServerApp:
-    app = get_stack_app()
-    if not isinstance(app, StackServerApp):
-        raise RuntimeError(f"{what} needs a StackServerApp (settings.STACK_AUTH or set_stack_app)")
-    return app
+    return server_app(get_stack_app(), what, "settings.STACK_AUTH or set_stack_app")
 
 
 def _permission_required(
     what: str, permission_id: str, holds: Callable[[StackServerApp, str, dict[str, Any]], bool]
 ) -> Callable[[F], F]:
-    if not isinstance(permission_id, str) or not permission_id:
-        raise ValueError(f"permission_id must be a non-empty string, got {permission_id!r}")
+    permission_arg(permission_id)
 
     def decorate(func: F) -> F:
         @functools.wraps(func)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            app = _server_app(what)
-            claims = check_request(app.verify_access_token, request.headers)
-            if isinstance(claims, AuthFailure):
-                return _refusal(claims)
-            refused = check_permission(lambda: holds(app, claims.id, kwargs), permission_id)
-            if refused is not None:
-                return _refusal(refused)
-            request.stack_user = claims
+            app = server_app(get_stack_app(), what, "settings.STACK_AUTH or set_stack_app")
+            user = check_permission(app, request.headers, permission_id, lambda uid: holds(app, uid, kwargs))
+            if isinstance(user, AuthFailure):
+                return _refusal(user)
+            request.stack_user = user
             return func(request, *args, **kwargs)
 
         return cast(F, wrapper)
@@ -193,7 +186,11 @@ def stack_api_key_required(kind: str = "user") -> Callable[[F], F]:
     def decorate(func: F) -> F:
         @functools.wraps(func)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            key = check_api_key(_server_app("stack_api_key_required"), request.headers, kind)
+            key = check_api_key(
+                server_app(get_stack_app(), "stack_api_key_required", "settings.STACK_AUTH or set_stack_app"),
+                request.headers,
+                kind,
+            )
             if isinstance(key, AuthFailure):
                 return _refusal(key)
             request.stack_api_key = key

@@ -44,7 +44,7 @@ from starlette.requests import Request
 from stack_auth._async._app import AsyncStackServerApp
 from stack_auth._async._client_app import AsyncStackClientApp
 from stack_auth._exceptions import APIConnectionError, InvalidTokenError, StackAuthApiError, StackAuthError
-from stack_auth._guards import FORBIDDEN, api_key_from_headers, api_key_refusal, check_failure
+from stack_auth._guards import FORBIDDEN, api_key_from_headers, api_key_refusal, check_failure, permission_arg
 from stack_auth.models import ServerUser, TeamApiKey, UserApiKey
 from stack_auth.tokens import (
     AUTH_UNAVAILABLE,
@@ -226,9 +226,7 @@ class _RequirePermission:
     """The signed-in user (verified access token; 401 otherwise), if they hold a permission (403 otherwise)."""
 
     def __init__(self, permission_id: str) -> None:
-        if not isinstance(permission_id, str) or not permission_id:
-            raise ValueError(f"permission_id must be a non-empty string, got {permission_id!r}")
-        self.permission_id = permission_id
+        self.permission_id = permission_arg(permission_id)
 
     async def _holds(self, app: AsyncStackServerApp, request: Request, user_id: str) -> bool:
         raise NotImplementedError
