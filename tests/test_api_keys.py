@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from emulator_helpers import last_request, samples
+from emulator_helpers import client_for, known_error, last_request, samples
 from model_checks import check_model
 
 from stack_auth import AsyncStackClientApp, AsyncStackServerApp, StackServerApp
@@ -240,6 +241,20 @@ def test_sync_api_keys(sync_app: StackServerApp, emulator: Emulator) -> None:
     assert last_request(emulator) == ("POST", "/team-api-keys/check", {}, {"api_key": team_key.secret})
 
 
+def test_sync_checks_from_threads(sync_app: StackServerApp, emulator: Emulator) -> None:
+    users = [sync_app.users.create(display_name=f"Worker {n}") for n in range(4)]
+    secrets = {}
+    for user in users:
+        key = sync_app.user_api_keys.create(user.id, description="worker")
+        assert key.secret is not None
+        secrets[key.secret] = user.id
+    before = emulator.stats.count("POST /user-api-keys/check")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        owners = list(pool.map(sync_app.users.get_by_api_key, [*secrets] * 5))
+    assert [o.id if o else None for o in owners] == [*secrets.values()] * 5
+    assert emulator.stats.count("POST /user-api-keys/check") == before + 20
+
+
 @pytest.mark.anyio
 async def test_current_user_api_keys(emulator: Emulator) -> None:
     user = emulator.create_user(display_name="Self-service")
@@ -272,3 +287,26 @@ def test_demo_shows_an_api_key_check() -> None:
     assert "valid, user " in lines["user_api_keys.check"]
     assert lines["user_api_keys.revoke, then check"].rstrip().endswith("None")
     assert "sk_" not in done.stdout and done.stderr == ""
+
+
+@pytest.mark.anyio
+async def test_clients_manage_only_their_own_keys(emulator: Emulator) -> None:
+    owner = emulator.create_user(display_name="Owner")["id"]
+    other = emulator.create_user(display_name="Other")["id"]
+    team = emulator.create_team("Keys", creator_user_id=owner)["id"]
+    emulator.add_team_member(team, other)
+    async with in_process_app(emulator, AsyncStackServerApp) as server:
+        key = await server.user_api_keys.create(owner, description="owner's")
+        team_key = await server.team_api_keys.create(team, description="team's")
+    async with client_for(emulator) as c:
+        as_other = emulator.headers("client", access_token=emulator.create_session(other)["access_token"])
+        stolen = await c.patch(f"/api/v1/user-api-keys/{key.id}", json={"revoked": True}, headers=as_other)
+        assert (stolen.status_code, stolen.text) == (403, "Client can only manage their own api keys")
+        # A plain member lacks $manage_api_keys: the team's keys look absent (404), as on Stack.
+        hidden = await c.get(f"/api/v1/team-api-keys/{team_key.id}", params={"team_id": team}, headers=as_other)
+        assert known_error(hidden)[:2] == (404, "API_KEY_NOT_FOUND")
+        as_owner = emulator.headers("client", access_token=emulator.create_session(owner)["access_token"])
+        revoked = await c.patch(
+            f"/api/v1/team-api-keys/{team_key.id}", params={"team_id": team}, json={"revoked": True}, headers=as_owner
+        )
+        assert revoked.status_code == 200 and "manually_revoked_at_millis" in revoked.json()
