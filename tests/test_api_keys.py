@@ -90,6 +90,9 @@ async def test_user_api_keys(app: AsyncStackServerApp, emulator: Emulator) -> No
     unknown = format_api_key(key_id=MISSING, secret_part="a" * 45, type="user", is_public=False)
     assert await app.user_api_keys.check(unknown) is None  # well formed, but Stack never issued it
 
+    await app.users.delete(user.id)  # a user's keys go with them
+    assert public.secret is not None and await app.user_api_keys.check(public.secret) is None
+
 
 @pytest.mark.anyio
 async def test_expired_keys_are_refused(app: AsyncStackServerApp, emulator: Emulator) -> None:

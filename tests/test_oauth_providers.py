@@ -107,6 +107,9 @@ async def test_stack_rules_for_links(app: AsyncStackServerApp, emulator: Emulato
     gitlab = await app.oauth_providers.create(ada.id, provider_config_id="gitlab", account_id="gl-1")
     assert gitlab.type == "gitlab"
 
+    await app.users.delete(bob.id)  # a user's links go with them
+    assert [p.id for p in await app.oauth_providers.list()] == [first.id, gitlab.id]
+
 
 @pytest.mark.anyio
 async def test_users_created_with_oauth_providers_are_linked(app: AsyncStackServerApp) -> None:

@@ -4,6 +4,8 @@
   UTC datetimes in the models.
 - Keys a model does not know are kept in its ``extra`` mapping, so a field the server adds tomorrow is neither an
   error nor lost; a missing optional key decodes to None.
+- A model whose answer needs reshaping before decoding (an API key's ``value``: the secret once, else
+  ``{"last_four"}``) defines a static ``_from_wire(data)``; it runs before the generated function.
 - Structuring functions are generated once per class by cattrs (fast: decoding 100 users is on the hot path).
 """
 
