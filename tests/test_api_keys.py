@@ -17,6 +17,7 @@ from model_checks import check_model
 from stack_auth import AsyncStackClientApp, AsyncStackServerApp, StackServerApp
 from stack_auth._api_key_format import format_api_key, parse_api_key
 from stack_auth.errors import (
+    ApiKeyNotFound,
     ApiKeyNotValid,
     BadRequestError,
     InvalidArgumentError,
@@ -124,6 +125,8 @@ async def test_team_api_keys(app: AsyncStackServerApp, emulator: Emulator) -> No
     assert last_request(emulator) == ("GET", f"/team-api-keys/{key.id}", {"team_id": team.id}, None)
     assert got is not None and got.description == "deploy"
     assert await app.team_api_keys.get(MISSING, team_id=team.id) is None
+    with pytest.raises(ApiKeyNotFound):
+        await app.team_api_keys.update(MISSING, team_id=team.id, description="x")
     updated = await app.team_api_keys.update(key.id, team_id=team.id, description="x")
     assert last_request(emulator) == ("PATCH", f"/team-api-keys/{key.id}", {"team_id": team.id}, {"description": "x"})
     assert updated.description == "x"
@@ -313,3 +316,19 @@ async def test_clients_manage_only_their_own_keys(emulator: Emulator) -> None:
             f"/api/v1/team-api-keys/{team_key.id}", params={"team_id": team}, json={"revoked": True}, headers=as_owner
         )
         assert revoked.status_code == 200 and "manually_revoked_at_millis" in revoked.json()
+
+
+@pytest.mark.anyio
+async def test_keys_issued_by_the_emulator(app: AsyncStackServerApp, emulator: Emulator) -> None:
+    user = emulator.create_user(display_name="Seeded")["id"]
+    team = emulator.create_team("Seeded team")["id"]
+    issued = emulator.create_api_key(user, description="seeded", expires_at_millis=int(emulator.now() * 1000) + 60_000)
+    team_issued = emulator.create_api_key(team, team=True, is_public=True)
+    checked = await app.user_api_keys.check(issued["value"])
+    assert checked is not None and (checked.id, checked.user_id, checked.description) == (issued["id"], user, "seeded")
+    team_key = await app.team_api_keys.check(team_issued["value"])
+    assert team_key is not None and team_key.is_public and team_issued["value"].startswith("pk_")
+    emulator.advance_time(61)
+    assert await app.user_api_keys.check(issued["value"]) is None
+    with pytest.raises(KeyError, match="unknown team"):
+        emulator.create_api_key(user, team=True)

@@ -91,6 +91,8 @@ async def test_stack_rules_for_links(app: AsyncStackServerApp, emulator: Emulato
         bob.id, provider_config_id="github", account_id="gh-1", allow_sign_in=False
     )
     assert shared.email is None and "email" not in (last_request(emulator)[3] or {})
+    with pytest.raises(OauthProviderAccountIdAlreadyUsedForSignIn):  # turning sign-in on later is checked too
+        await app.oauth_providers.update(bob.id, shared.id, allow_sign_in=True)
     with pytest.raises(BadRequestError, match="sign-in enabled already exists") as twice:
         await app.oauth_providers.create(ada.id, provider_config_id="github", account_id="gh-2")
     assert twice.value.code is None  # a plain-text refusal, as on Stack

@@ -19,7 +19,7 @@ from stack_auth._api_key_format import KeyType, format_api_key, random_secret_pa
 from stack_auth.testing import known
 from stack_auth.testing.auth import CLIENT_OR_HIGHER, SERVER_OR_HIGHER, Auth, require_access
 from stack_auth.testing.context import Ctx
-from stack_auth.testing.state import ApiKey, Project
+from stack_auth.testing.state import ApiKey, Project, Store
 from stack_auth.testing.validation import Field, Validator
 from stack_auth.testing.wire import KnownError, Response, StatusError, json_response
 
@@ -54,6 +54,35 @@ def key_view(key: ApiKey, *, first_view: bool = False) -> dict[str, Any]:
     if first_view:
         out["value"] = key.secret
     return out
+
+
+def issue_api_key(
+    store: Store,
+    project: Project,
+    key_type: KeyType,
+    owner_id: str,
+    *,
+    description: str,
+    is_public: bool = False,
+    expires_at: float | None = None,
+) -> ApiKey:
+    """A new key of a user or team (call with ``store.lock`` held): its secret in Stack's format."""
+    key_id = store.ids.uuid()
+    secret = format_api_key(
+        key_id=key_id, secret_part=random_secret_part(store.ids.rng), type=key_type, is_public=is_public
+    )
+    key = ApiKey(
+        id=key_id,
+        type=key_type,
+        owner_id=owner_id,
+        secret=secret,
+        description=description,
+        is_public=is_public,
+        created_at=store.clock.tick_ms(),
+        expires_at=int(expires_at) if expires_at is not None else None,
+    )
+    project.insert_api_key(key)
+    return key
 
 
 def _ensure_enabled(project: Project, key_type: str) -> None:
@@ -122,23 +151,15 @@ def _routes(key_type: KeyType) -> list[tuple[str, str, Any]]:
                 raise known.user_not_found()
             if key_type == "team" and owner not in project.teams:
                 raise known.team_not_found(owner)
-            key_id = store.ids.uuid()
-            is_public = bool(data.get("is_public", False))
-            secret = format_api_key(
-                key_id=key_id, secret_part=random_secret_part(store.ids.rng), type=key_type, is_public=is_public
-            )
-            expires = data["expires_at_millis"]
-            key = ApiKey(
-                id=key_id,
-                type=key_type,
-                owner_id=owner,
-                secret=secret,
+            key = issue_api_key(
+                store,
+                project,
+                key_type,
+                owner,
                 description=data["description"],
-                is_public=is_public,
-                created_at=store.clock.tick_ms(),
-                expires_at=int(expires) if expires else None,
+                is_public=bool(data.get("is_public", False)),
+                expires_at=data["expires_at_millis"] or None,
             )
-            project.insert_api_key(key)
             return json_response(key_view(key, first_view=True))
 
     async def list_keys(ctx: Ctx) -> Response:
