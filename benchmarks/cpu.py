@@ -1,5 +1,4 @@
-"""P1: client CPU per ``users.get`` call (answer decoded), SDK vs raw clients, server in another process; and per
-``user_api_keys.check`` call, which must cost no more than ``users.get``.
+"""P1: client CPU per ``users.get`` call (answer decoded), SDK vs raw clients, server in another process.
 
 Clients take turns in short blocks of ``BLOCK`` sequential calls (the order rotating from block to block), so the
 drifts of this noisy, shared machine hit them alike; a ratio is the median of the per-block ratios.
@@ -13,16 +12,9 @@ import time
 from collections.abc import Awaitable, Callable
 
 from benchmarks.common import Result, Sizes, check, headers, median, user_url
-from benchmarks.servers import API_KEY_BODY, PROJECT_ID, SECRET_SERVER_KEY, USER_ID, server
+from benchmarks.servers import PROJECT_ID, SECRET_SERVER_KEY, USER_ID, server
 
 BLOCK = 100
-
-
-def api_key() -> str:
-    """A well-formed key (Stack's format and checksum) for the server's ``check`` answer."""
-    from stack_auth._api_key_format import format_api_key
-
-    return format_api_key(key_id=API_KEY_BODY["id"], secret_part="k" * 45, type="user", is_public=False)
 
 
 def blocks(sizes: Sizes) -> int:
@@ -68,13 +60,7 @@ async def async_clients(base_url: str, sizes: Sizes) -> dict[str, list[float]]:
         async def raw_httpx() -> object:
             return (await client.get(url, headers=hdrs)).json()
 
-        key = api_key()
-        clients = {
-            "aiohttp": raw_aiohttp,
-            "httpx.AsyncClient": raw_httpx,
-            "SDK async": lambda: app.users.get(USER_ID),
-            "SDK async check": lambda: app.user_api_keys.check(key),
-        }
+        clients = {"aiohttp": raw_aiohttp, "httpx.AsyncClient": raw_httpx, "SDK async": lambda: app.users.get(USER_ID)}
         times: dict[str, list[float]] = {name: [] for name in clients}
         for fn in clients.values():
             await async_cpu_per_call(BLOCK, fn)  # warm up: connections, caches
@@ -94,11 +80,9 @@ def sync_clients(base_url: str, sizes: Sizes) -> dict[str, list[float]]:
         httpx.Client() as client,
         StackServerApp(project_id=PROJECT_ID, secret_server_key=SECRET_SERVER_KEY, base_url=base_url) as app,
     ):
-        key = api_key()
         clients: dict[str, Callable[[], object]] = {
             "httpx.Client": lambda: client.get(url, headers=hdrs).json(),
             "SDK sync": lambda: app.users.get(USER_ID),
-            "SDK sync check": lambda: app.user_api_keys.check(key),
         }
         times: dict[str, list[float]] = {name: [] for name in clients}
         for fn in clients.values():
@@ -110,9 +94,12 @@ def sync_clients(base_url: str, sizes: Sizes) -> dict[str, list[float]]:
 
 
 def run(sizes: Sizes) -> list[Result]:
+    from benchmarks import api_key_check
+
     with server("trivial") as base_url:
         times = asyncio.run(async_clients(base_url, sizes))
         times.update(sync_clients(base_url, sizes))
+        key_rows = api_key_check.rows(base_url, sizes)
 
     def us(name: str) -> str:
         return f"{median(times[name]) * 1e6:.0f} us"
@@ -123,8 +110,6 @@ def run(sizes: Sizes) -> list[Result]:
     vs_aiohttp = ratio("SDK async", "aiohttp")
     vs_httpx = ratio("SDK async", "httpx.AsyncClient")
     sync = ratio("SDK sync", "httpx.Client")
-    check_async = ratio("SDK async check", "SDK async")
-    check_sync = ratio("SDK sync check", "SDK sync")
     return [
         Result(
             "P1",
@@ -147,18 +132,5 @@ def run(sizes: Sizes) -> list[Result]:
             "<= 1.2x",
             check(sync <= 1.2, sizes),
         ),
-        Result(
-            "P1",
-            "user_api_keys.check CPU/call vs users.get: async SDK",
-            f"{check_async:.2f}x ({us('SDK async check')} vs {us('SDK async')})",
-            "<= 1x",
-            check(check_async <= 1, sizes),
-        ),
-        Result(
-            "P1",
-            "user_api_keys.check CPU/call vs users.get: sync SDK",
-            f"{check_sync:.2f}x ({us('SDK sync check')} vs {us('SDK sync')})",
-            "<= 1x",
-            check(check_sync <= 1, sizes),
-        ),
+        *key_rows,
     ]
