@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from stack_auth._api_key_format import MARKER
+from stack_auth._api_key_format import MARKER, KeyType
 from stack_auth._exceptions import APIConnectionError, InvalidArgumentError, StackAuthApiError, StackAuthError
 from stack_auth._known_errors import ApiKeyNotValid
 from stack_auth.tokens import AUTH_UNAVAILABLE, AccessTokenClaims, AuthFailure, HeadersLike, check_request
@@ -70,10 +70,8 @@ def check_failure(exc: StackAuthError, what: str, refused: AuthFailure) -> AuthF
     return None
 
 
-def check_api_key(app: StackServerApp, headers: HeadersLike, kind: str) -> UserApiKey | TeamApiKey | AuthFailure:
+def check_api_key(app: StackServerApp, headers: HeadersLike, kind: KeyType) -> UserApiKey | TeamApiKey | AuthFailure:
     """The valid API key of a request's headers, or the answer refusing it (sync integrations: Flask, Django)."""
-    if kind not in ("user", "team"):
-        raise ValueError(f'kind must be "user" or "team", got {kind!r}')
     secret = api_key_from_headers(headers)
     if secret is None:
         return api_key_refusal(False)
@@ -119,3 +117,10 @@ def permission_arg(permission_id: object) -> str:
     if not isinstance(permission_id, str) or not permission_id:
         raise ValueError(f"permission_id must be a non-empty string, got {permission_id!r}")
     return permission_id
+
+
+def key_kind(kind: object) -> KeyType:
+    """The kind of API key a guard accepts, checked when the route is declared."""
+    if kind == "user" or kind == "team":
+        return kind
+    raise ValueError(f'kind must be "user" or "team", got {kind!r}')

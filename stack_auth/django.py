@@ -31,7 +31,8 @@ from typing import Any, TypeVar, cast, overload
 from django.conf import settings  # type: ignore[import-untyped]
 from django.http import HttpRequest, HttpResponse, JsonResponse  # type: ignore[import-untyped]
 
-from stack_auth._guards import check_api_key, check_permission, permission_arg, server_app
+from stack_auth._api_key_format import KeyType
+from stack_auth._guards import check_api_key, check_permission, key_kind, permission_arg, server_app
 from stack_auth._sync._app import StackServerApp
 from stack_auth._sync._client_app import StackClientApp
 from stack_auth.tokens import AccessTokenClaims, AuthFailure, check_request
@@ -179,9 +180,11 @@ def stack_project_permission_required(permission_id: str) -> Callable[[F], F]:
     )
 
 
-def stack_api_key_required(kind: str = "user") -> Callable[[F], F]:
+def stack_api_key_required(kind: KeyType = "user") -> Callable[[F], F]:
     """Run the view only for a request with a valid user (or ``kind="team"``) API key in ``X-Stack-Api-Key`` or
     ``Authorization: Bearer sk_...`` (JSON 401 otherwise); the checked key is ``request.stack_api_key``."""
+
+    kind = key_kind(kind)
 
     def decorate(func: F) -> F:
         @functools.wraps(func)

@@ -35,16 +35,17 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from stack_auth._api_key_format import KeyType
 from stack_auth._async._app import AsyncStackServerApp
 from stack_auth._async._client_app import AsyncStackClientApp
 from stack_auth._exceptions import APIConnectionError, InvalidTokenError, StackAuthApiError, StackAuthError
-from stack_auth._guards import FORBIDDEN, api_key_from_headers, api_key_refusal, check_failure, permission_arg
+from stack_auth._guards import FORBIDDEN, api_key_from_headers, api_key_refusal, check_failure, key_kind, permission_arg
 from stack_auth.models import ServerUser, TeamApiKey, UserApiKey
 from stack_auth.tokens import (
     AUTH_UNAVAILABLE,
@@ -284,10 +285,8 @@ class RequireApiKey:
     refused alike. ``key: UserApiKeyAuth`` and ``key: TeamApiKeyAuth`` are the ready-made forms.
     """
 
-    def __init__(self, kind: Literal["user", "team"] = "user") -> None:
-        if kind not in ("user", "team"):
-            raise ValueError(f'kind must be "user" or "team", got {kind!r}')
-        self.kind = kind
+    def __init__(self, kind: KeyType = "user") -> None:
+        self.kind = key_kind(kind)
 
     async def __call__(self, request: Request) -> UserApiKey | TeamApiKey:
         app = _server_app(request, "RequireApiKey")

@@ -33,7 +33,8 @@ from typing import Any, TypeVar, cast, overload
 from flask import Flask, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from stack_auth._guards import check_api_key, check_permission, permission_arg, server_app
+from stack_auth._api_key_format import KeyType
+from stack_auth._guards import check_api_key, check_permission, key_kind, permission_arg, server_app
 from stack_auth._sync._app import StackServerApp
 from stack_auth._sync._client_app import StackClientApp
 from stack_auth.tokens import AccessTokenClaims, AuthFailure, check_request
@@ -172,7 +173,7 @@ def project_permission_required(permission_id: str) -> Callable[[F], F]:
     )
 
 
-def api_key_required(kind: str = "user") -> Callable[[F], F]:
+def api_key_required(kind: KeyType = "user") -> Callable[[F], F]:
     """Run the view only for a request with a valid user (or ``kind="team"``) API key in ``X-Stack-Api-Key`` or
     ``Authorization: Bearer sk_...`` (JSON 401 otherwise); the checked key is ``g.stack_api_key``::
 
@@ -181,6 +182,8 @@ def api_key_required(kind: str = "user") -> Callable[[F], F]:
         def ingest():
             owner = g.stack_api_key.user_id
     """
+
+    kind = key_kind(kind)
 
     def decorate(func: F) -> F:
         @functools.wraps(func)

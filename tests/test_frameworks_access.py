@@ -185,3 +185,21 @@ def test_readme_snippet(emu: Emulator, served: str, stack: StackServerApp) -> No
         assert web.get("/admin", headers=_as(owner)).json() == {"ok": True}
         assert web.post("/ingest", headers={"x-stack-api-key": key.secret}).json() == {"owner": owner["user_id"]}
         assert web.post("/ingest").status_code == 401
+
+
+def test_guards_refuse_bad_declarations() -> None:
+    from stack_auth.django import stack_api_key_required, stack_team_permission_required
+    from stack_auth.fastapi import RequireApiKey, RequireProjectPermission
+
+    with pytest.raises(ValueError, match='kind must be "user" or "team"'):
+        RequireApiKey("org")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match='kind must be "user" or "team"'):
+        api_key_required(kind="org")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match='kind must be "user" or "team"'):
+        stack_api_key_required(kind="org")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="permission_id must be a non-empty string"):
+        RequireProjectPermission("")
+    with pytest.raises(ValueError, match="permission_id must be a non-empty string"):
+        project_permission_required("")
+    with pytest.raises(ValueError, match="permission_id must be a non-empty string"):
+        stack_team_permission_required("")
