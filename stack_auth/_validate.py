@@ -27,6 +27,13 @@ def text_arg(value: object, name: str) -> str:
     return value
 
 
+def bool_arg(value: object, name: str) -> bool:
+    """``value`` if it is True or False (not 1, not "yes"), else an error naming the argument."""
+    if not isinstance(value, bool):
+        raise InvalidArgumentError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
 def url_arg(value: object, name: str) -> str:
     """``value`` if it is an absolute http(s) URL (Stack puts codes in links to it), else an error naming it."""
     if isinstance(value, str):

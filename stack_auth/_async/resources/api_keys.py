@@ -15,7 +15,7 @@ from stack_auth._api_key_format import parse_api_key
 from stack_auth._async._transport import AsyncTransport
 from stack_auth._exceptions import InvalidArgumentError
 from stack_auth._known_errors import ApiKeyExpired, ApiKeyNotFound, ApiKeyRevoked
-from stack_auth._validate import given, uuid_arg
+from stack_auth._validate import bool_arg, given, uuid_arg
 from stack_auth.models import NOT_GIVEN, NotGiven, TeamApiKey, UserApiKey, structure
 from stack_auth.models.api_keys import KeyT
 
@@ -29,8 +29,7 @@ def create_body(
     """The body of ``POST /{user,team}-api-keys``, checked: Stack requires ``expires_at_millis`` (null = never)."""
     if not isinstance(description, str):
         raise InvalidArgumentError(f"description must be a string, got {description!r}")
-    if not isinstance(is_public, bool):
-        raise InvalidArgumentError(f"is_public must be True or False, got {is_public!r}")
+    bool_arg(is_public, "is_public")
     body: dict[str, Any] = {**owner, "description": description, "expires_at_millis": _expiry_millis(expires_at)}
     if is_public:
         body["is_public"] = True

@@ -10,21 +10,9 @@ from __future__ import annotations
 import builtins
 
 from stack_auth._async._transport import AsyncTransport
-from stack_auth._exceptions import InvalidArgumentError, NotFoundError
-from stack_auth._validate import given, uuid_arg
+from stack_auth._exceptions import NotFoundError
+from stack_auth._validate import bool_arg, given, text_arg, uuid_arg
 from stack_auth.models import NOT_GIVEN, NotGiven, ServerOAuthProvider, structure
-
-
-def _text(value: object, name: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
-    return value
-
-
-def _flag(value: object, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidArgumentError(f"{name} must be True or False, got {value!r}")
-    return value
 
 
 class AsyncOAuthProviders:
@@ -50,13 +38,13 @@ class AsyncOAuthProviders:
         """
         body = {
             "user_id": uuid_arg(user_id, "user_id"),
-            "provider_config_id": _text(provider_config_id, "provider_config_id"),
-            "account_id": _text(account_id, "account_id"),
-            "allow_sign_in": _flag(allow_sign_in, "allow_sign_in"),
-            "allow_connected_accounts": _flag(allow_connected_accounts, "allow_connected_accounts"),
+            "provider_config_id": text_arg(provider_config_id, "provider_config_id"),
+            "account_id": text_arg(account_id, "account_id"),
+            "allow_sign_in": bool_arg(allow_sign_in, "allow_sign_in"),
+            "allow_connected_accounts": bool_arg(allow_connected_accounts, "allow_connected_accounts"),
         }
         if email is not None:
-            body["email"] = _text(email, "email")
+            body["email"] = text_arg(email, "email")
         return structure(await self._transport.request("POST", "/oauth-providers", json=body), ServerOAuthProvider)
 
     async def list(self, *, user_id: str | None = None) -> builtins.list[ServerOAuthProvider]:
@@ -87,12 +75,12 @@ class AsyncOAuthProviders:
     ) -> ServerOAuthProvider:
         """Change the fields you pass: ``await app.oauth_providers.update(user.id, p.id, allow_sign_in=False)``."""
         if not isinstance(account_id, NotGiven):
-            _text(account_id, "account_id")
+            text_arg(account_id, "account_id")
         if not isinstance(email, NotGiven):
-            _text(email, "email")
+            text_arg(email, "email")
         for name, flag in (("allow_sign_in", allow_sign_in), ("allow_connected_accounts", allow_connected_accounts)):
             if not isinstance(flag, NotGiven):
-                _flag(flag, name)
+                bool_arg(flag, name)
         body = given(
             account_id=account_id,
             email=email,
