@@ -22,15 +22,27 @@ The token comes from the ``x-stack-auth`` header (JSON ``{"accessToken", "refres
 ``x-stack-access-token``, else ``Authorization: Bearer``, and is verified locally
 (:meth:`~stack_auth.StackServerApp.verify_access_token`). Refusals are JSON 401 answers with a
 ``WWW-Authenticate: Bearer`` header and no detail of why; Stack being unreachable is 503.
+
+Stack's webhooks, verified (extra ``webhooks``; the secret from ``STACK_WEBHOOK_SECRET`` unless given)::
+
+    from stack_auth.flask import verify_webhook_request
+    from stack_auth.webhooks import UserCreated
+
+    @app.post("/webhooks/stack")
+    def stack_webhook():
+        event = verify_webhook_request()       # JSON 400 saying why when the delivery is refused
+        if isinstance(event, UserCreated): ...
+        return "", 204
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar, cast, overload
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, abort, current_app, g, jsonify, make_response, request
 from flask.typing import ResponseReturnValue
 
 from stack_auth._api_key_format import KeyType
@@ -38,6 +50,7 @@ from stack_auth._guards import check_api_key, check_permission, key_kind, permis
 from stack_auth._sync._app import StackServerApp
 from stack_auth._sync._client_app import StackClientApp
 from stack_auth.tokens import AccessTokenClaims, AuthFailure, check_request
+from stack_auth.webhooks import DEFAULT_TOLERANCE, WebhookEvent, WebhookVerificationError, verify_webhook
 
 __all__ = [
     "StackAuth",
@@ -47,6 +60,7 @@ __all__ = [
     "login_required",
     "project_permission_required",
     "team_permission_required",
+    "verify_webhook_request",
 ]
 
 EXTENSION_KEY = "stack_auth"
@@ -134,7 +148,7 @@ def _permission_required(
     def decorate(func: F) -> F:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
-            app = server_app(get_stack_app(), what, "StackAuth(app, StackServerApp.from_env())")
+            app = _server_app(what)
             user = check_permission(app, request.headers, permission_id, lambda uid: holds(app, uid, kwargs))
             if isinstance(user, AuthFailure):
                 return _refusal(user)
@@ -188,11 +202,7 @@ def api_key_required(kind: KeyType = "user") -> Callable[[F], F]:
     def decorate(func: F) -> F:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
-            key = check_api_key(
-                server_app(get_stack_app(), "api_key_required", "StackAuth(app, StackServerApp.from_env())"),
-                request.headers,
-                kind,
-            )
+            key = check_api_key(_server_app("api_key_required"), request.headers, kind)
             if isinstance(key, AuthFailure):
                 return _refusal(key)
             g.stack_api_key = key
@@ -201,3 +211,13 @@ def api_key_required(kind: KeyType = "user") -> Callable[[F], F]:
         return cast(F, wrapper)
 
     return decorate
+
+
+def verify_webhook_request(secret: str | None = None, *, tolerance: timedelta = DEFAULT_TOLERANCE) -> WebhookEvent:
+    """The verified event of the current request, a Stack webhook delivery (its raw body and headers, through
+    :func:`~stack_auth.webhooks.verify_webhook`); a refused one ends the request with a JSON 400 saying why.
+    ``secret`` defaults to ``STACK_WEBHOOK_SECRET``."""
+    try:
+        return verify_webhook(request.get_data(), request.headers, secret=secret, tolerance=tolerance)
+    except WebhookVerificationError as exc:
+        abort(make_response(jsonify(detail=str(exc)), 400))

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import pytest
 from emulator_helpers import last_request, samples
 from model_checks import check_model
@@ -17,30 +15,15 @@ from stack_auth.errors import (
     InvalidArgumentError,
     RedirectUrlNotWhitelisted,
     UserEmailAlreadyExists,
+    UserNotFound,
     VerificationCodeAlreadyUsed,
     VerificationCodeNotFound,
 )
 from stack_auth.models import ContactChannel
-from stack_auth.testing import Emulator, in_process_app
+from stack_auth.testing import Emulator
 
 CALLBACK = "http://localhost:3000/handler/email-verification"
 MISSING = "00000000-0000-4000-8000-000000000000"
-
-
-@pytest.fixture
-async def client_app(app: AsyncStackServerApp, emulator: Emulator) -> AsyncIterator[AsyncStackClientApp]:
-    """A client app beside ``app``: in-process when ``app`` is, else over ``app``'s socket."""
-    if app.base_url.startswith("http://127.0.0.1"):
-        async with AsyncStackClientApp(
-            project_id=emulator.project_id,
-            publishable_client_key=emulator.publishable_client_key,
-            base_url=app.base_url,
-            token_store=None,
-        ) as over_socket:
-            yield over_socket
-    else:
-        async with in_process_app(emulator, AsyncStackClientApp, token_store=None) as in_process:
-            yield in_process
 
 
 @pytest.mark.anyio
@@ -185,17 +168,6 @@ async def test_bad_input_is_refused_before_sending(app: AsyncStackServerApp, emu
     assert emulator.stats.total == sent
 
 
-@pytest.fixture
-def sync_client_app(emulator: Emulator, served: str) -> Iterator[StackClientApp]:
-    with StackClientApp(
-        project_id=emulator.project_id,
-        publishable_client_key=emulator.publishable_client_key,
-        base_url=served,
-        token_store=None,
-    ) as client:
-        yield client
-
-
 def test_sync_contact_channels(sync_app: StackServerApp, sync_client_app: StackClientApp, emulator: Emulator) -> None:
     user = sync_app.users.create(display_name="S")
     channel = sync_app.contact_channels.create(user.id, value="s@example.com", is_primary=True)
@@ -210,8 +182,17 @@ def test_sync_contact_channels(sync_app: StackServerApp, sync_client_app: StackC
     sync_app.contact_channels.send_verification_code(user.id, channel.id, callback_url=CALLBACK)
     sync_client_app.verify_email(emulator.last_code("s@example.com"))
     assert sync_app.users.get(user.id).primary_email_verified  # type: ignore[union-attr]
+    assert not sync_client_app.check_email_verification_code(emulator.last_code("s@example.com"))  # used
+    renamed = sync_app.contact_channels.update(user.id, channel.id, value="s2@example.com")
+    assert sync_app.contact_channels.get(user.id, channel.id) == renamed and not renamed.is_verified
     tokens = sync_app.sessions.create(user.id)
-    assert [c.id for c in sync_client_app.current_user.list_contact_channels(tokens=tokens)] == [channel.id]
+    me = sync_client_app.current_user
+    work = me.create_contact_channel(value="w@example.com", tokens=tokens)
+    assert me.update_contact_channel(work.id, is_primary=True, tokens=tokens).is_primary
+    me.send_contact_channel_verification_code(work.id, callback_url=CALLBACK, tokens=tokens)
+    assert last_request(emulator)[1] == f"/contact-channels/me/{work.id}/send-verification-code"
+    assert [c.id for c in me.list_contact_channels(tokens=tokens)] == [channel.id, work.id]
+    me.delete_contact_channel(work.id, tokens=tokens)
     sync_app.contact_channels.delete(user.id, channel.id)
     assert sync_app.contact_channels.list(user.id) == []
 
@@ -228,3 +209,20 @@ def test_model_matches_the_schema_and_the_real_answers() -> None:
     assert created.type == "email" and not created.is_primary
     for item in real["contact-channels.list by user (server)"]["body"]["items"]:
         check_model(ContactChannel, item, method="GET", template="/contact-channels", item=True)
+
+
+@pytest.mark.anyio
+async def test_users_api_and_channels_stay_in_step(app: AsyncStackServerApp) -> None:
+    user = await app.users.create(primary_email="p@example.com", primary_email_verified=True)
+    second = await app.contact_channels.create(user.id, value="second@example.com")
+    # Making an existing second email the primary one through the users API: one channel, now primary.
+    moved = await app.users.update(user.id, primary_email="second@example.com", primary_email_auth_enabled=True)
+    assert (moved.primary_email, moved.primary_email_auth_enabled) == ("second@example.com", True)
+    channels = await app.contact_channels.list(user.id)
+    assert [(c.value, c.is_primary, c.used_for_auth) for c in channels] == [("second@example.com", True, True)]
+    assert channels[0].id != second.id  # the primary channel kept its id; the duplicate went
+    cleared = await app.users.update(user.id, primary_email=None)
+    assert cleared.primary_email is None and await app.contact_channels.list(user.id) == []
+    await app.users.delete(user.id)
+    with pytest.raises(UserNotFound):
+        await app.contact_channels.create(user.id, value="gone@example.com")

@@ -875,7 +875,12 @@ async def _wave2_teams() -> tuple[dict[str, httpx.Response], dict[str, str]]:
         out["error: team-member-profiles.get non-member"] = await c.get(f"{mp}/{team}/{outsider}", headers=server)
         out["error: team-member-profiles.get missing user"] = await c.get(f"{mp}/{team}/{W2_MISSING}", headers=server)
 
-        emu.configure_project(allow_user_api_keys=True, allow_team_api_keys=True, client_team_creation_enabled=True)
+        emu.configure_project(
+            allow_user_api_keys=True,
+            allow_team_api_keys=True,
+            client_team_creation_enabled=True,
+            enabled_oauth_providers=("github", "google", "microsoft", "spotify"),
+        )
         out["projects.current (server)"] = await c.get("/api/v1/projects/current", headers=server)
         out["projects.current (client)"] = await c.get("/api/v1/projects/current", headers=emu.headers("client"))
     ids = {alice: W2_CREATOR, bob: W2_MEMBER, outsider: W2_OUTSIDER, team: W2_TEAM}

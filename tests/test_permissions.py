@@ -159,3 +159,20 @@ def test_models_match_the_schema_and_the_real_answers() -> None:
     assert granted.id == "admin"
     (listed,) = real["project-permissions.list by user (server)"]["body"]["items"]
     check_model(ProjectPermission, listed, method="GET", template="/project-permissions", item=True)
+
+
+def test_sync_permission_checks_from_threads(sync_app: StackServerApp) -> None:
+    """One sync app, many threads: each grants and checks its own user's permissions."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    users = [sync_app.users.create(display_name=f"T{n}") for n in range(8)]
+
+    def work(n: int) -> tuple[bool, bool]:
+        user_id = users[n].id
+        if n % 2:
+            sync_app.users.grant_permission(user_id, "owner")
+        return sync_app.users.has_permission(user_id, "admin"), sync_app.users.has_permission(user_id, "owner")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(work, range(8)))
+    assert results == [(bool(n % 2), bool(n % 2)) for n in range(8)]

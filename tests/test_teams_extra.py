@@ -3,11 +3,10 @@ and sync over a socket; the requests Stack receives, the answers decoded, the er
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from emulator_helpers import last_request, samples
+from emulator_helpers import client_for, last_request, samples
 from model_checks import check_model
 
 from stack_auth import AsyncStackClientApp, AsyncStackServerApp, StackClientApp, StackServerApp
@@ -20,26 +19,10 @@ from stack_auth.errors import (
     VerificationCodeNotFound,
 )
 from stack_auth.models import Project, TeamInvitation, TeamInvitationDetails, TeamMemberProfile
-from stack_auth.testing import Emulator, in_process_app
+from stack_auth.testing import Emulator
 
 JOIN = "http://localhost:3000/handler/team-invitation"
 MISSING = "00000000-0000-4000-8000-000000000000"
-
-
-@pytest.fixture
-async def client_app(app: AsyncStackServerApp, emulator: Emulator) -> AsyncIterator[AsyncStackClientApp]:
-    """A client app beside ``app``: over ``app``'s socket when it has one, else in-process."""
-    if app.base_url.startswith("http://127.0.0.1"):
-        async with AsyncStackClientApp(
-            project_id=emulator.project_id,
-            publishable_client_key=emulator.publishable_client_key,
-            base_url=app.base_url,
-            token_store=None,
-        ) as over_socket:
-            yield over_socket
-    else:
-        async with in_process_app(emulator, AsyncStackClientApp, token_store=None) as in_process:
-            yield in_process
 
 
 @pytest.mark.anyio
@@ -68,6 +51,8 @@ async def test_invite_accept_and_revoke(
     code = emulator.last_code("guest@example.com", kind="team_invitation")
     assert mail.link is not None and mail.link.startswith(JOIN + "?code=")
     tokens = await app.sessions.create(guest.id)
+    assert await client_app.check_team_invitation_code(code)
+    assert last_request(emulator) == ("POST", "/team-invitations/accept/check-code", {}, {"code": code})
     details = await client_app.team_invitation_details(code, tokens=tokens)
     assert last_request(emulator) == ("POST", "/team-invitations/accept/details", {}, {"code": code})
     assert details == TeamInvitationDetails(team_id=team.id, team_display_name="Crew")
@@ -75,6 +60,7 @@ async def test_invite_accept_and_revoke(
     assert last_request(emulator) == ("POST", "/team-invitations/accept", {}, {"code": code})
     assert guest.id in {u.id async for u in app.users.list(team_id=team.id)}
     assert await app.teams.list_invitations(team.id) == []  # accepted: no longer pending
+    assert not await client_app.check_team_invitation_code(code)
     with pytest.raises(VerificationCodeAlreadyUsed):
         await client_app.current_user.accept_team_invitation(code, tokens=tokens)
     with pytest.raises(VerificationCodeNotFound):
@@ -151,17 +137,6 @@ async def test_get_project(app: AsyncStackServerApp, client_app: AsyncStackClien
     assert await client_app.get_project() == project
 
 
-@pytest.fixture
-def sync_client_app(emulator: Emulator, served: str) -> Iterator[StackClientApp]:
-    with StackClientApp(
-        project_id=emulator.project_id,
-        publishable_client_key=emulator.publishable_client_key,
-        base_url=served,
-        token_store=None,
-    ) as client:
-        yield client
-
-
 def test_sync_invitations_profiles_and_project(
     sync_app: StackServerApp, sync_client_app: StackClientApp, emulator: Emulator
 ) -> None:
@@ -172,12 +147,41 @@ def test_sync_invitations_profiles_and_project(
     assert [i.id for i in sync_app.teams.list_invitations(team.id)] == [invitation_id]
     tokens = sync_app.sessions.create(guest.id)
     code = emulator.last_code("guest@example.com")
+    assert sync_client_app.check_team_invitation_code(code)
     assert sync_client_app.team_invitation_details(code, tokens=tokens).team_display_name == "Sync crew"
     sync_client_app.current_user.accept_team_invitation(code, tokens=tokens)
     assert sync_app.teams.update_member_profile(team.id, guest.id, display_name="G").display_name == "G"
+    assert sync_app.teams.get_member_profile(team.id, guest.id).display_name == "G"  # type: ignore[union-attr]
     assert [p.display_name for p in sync_app.teams.list_member_profiles(team.id)] == ["Owner", "G"]
     sync_app.teams.revoke_invitation(team.id, invitation_id)
     assert sync_app.get_project().id == sync_client_app.get_project().id == emulator.project_id
+
+
+@pytest.mark.anyio
+async def test_invitation_details_model_matches_the_schema(anyio_backend: str) -> None:
+    """No real answer of ``accept/details`` exists (its code is only mailed): check the model with the emulator's
+    answer, which the conformance test validates against the client OpenAPI."""
+    emu = Emulator()
+    owner = emu.create_user(display_name="O")["id"]
+    team = emu.create_team("Details", creator_user_id=owner)["id"]
+    emu.create_user(primary_email="x@example.com")
+    async with client_for(emu) as c:
+        join = {"team_id": team, "email": "x@example.com", "callback_url": JOIN}
+        await c.post("/api/v1/team-invitations/send-code", json=join, headers=emu.headers())
+        token = emu.create_session(owner)["access_token"]
+        r = await c.post(
+            "/api/v1/team-invitations/accept/details",
+            json={"code": emu.last_code("x@example.com")},
+            headers=emu.headers("client", access_token=token),
+        )
+    details = check_model(
+        TeamInvitationDetails,
+        r.json(),
+        method="POST",
+        template="/team-invitations/accept/details",
+        doc="openapi-client.json",
+    )
+    assert details == TeamInvitationDetails(team_id=team, team_display_name="Details")
 
 
 def test_models_match_the_schema_and_the_real_answers() -> None:

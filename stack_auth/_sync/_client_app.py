@@ -94,7 +94,12 @@ class StackClientApp(AppBase):
 
     def check_email_verification_code(self, code: str) -> bool:
         """Whether ``code`` would verify an email, without using it (e.g. before showing a confirm button)."""
-        return contact_channels.check_email_verification_code(self._transport, code)
+        return contact_channels.check_code(self._transport, "/contact-channels/verify/check-code", code)
+
+    def check_team_invitation_code(self, code: str) -> bool:
+        """Whether an invitation code is still valid (unknown, expired, used and revoked ones are not), without
+        accepting it."""
+        return contact_channels.check_code(self._transport, "/team-invitations/accept/check-code", code)
 
     def team_invitation_details(self, code: str, *, tokens: TokensInput | None = None) -> TeamInvitationDetails:
         """The team an invitation code leads to, without accepting it (to show its name first); the invited user

@@ -9,11 +9,16 @@ codes ending the same way). Call these with the store lock held.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from stack_auth.testing import known
+from stack_auth.testing.auth import CLIENT_OR_HIGHER, require_access
+from stack_auth.testing.context import Ctx
 from stack_auth.testing.state import Project, Store
+from stack_auth.testing.validation import Field
+from stack_auth.testing.wire import Response, json_response
 
 #: Stack's ``MAX_ATTEMPTS_PER_CODE``.
 MAX_ATTEMPTS = 20
@@ -89,3 +94,26 @@ def live_codes(store: Store, project: Project, code_type: str) -> list[Verificat
     """Unused, unexpired codes of ``code_type``, oldest first (e.g. a team's pending invitations)."""
     now = store.clock.now_ms()
     return [c for c in project.codes.values() if c.type == code_type and c.used_at is None and c.expires_at >= now]
+
+
+def code_from_body(ctx: Ctx) -> str:
+    """The ``code`` of a use/check request body (SCHEMA_ERROR unless it is a string of 45 characters)."""
+    v = ctx.validator()
+    data = v.body(ctx.request.body, {"code": Field("string", required=True)})
+    if "code" in data and len(data["code"]) != CODE_LENGTH:
+        v.fail(f"body.code must be exactly {CODE_LENGTH} characters")
+    v.done()
+    return str(data["code"])
+
+
+def check_code_route(code_type: str) -> Callable[[Ctx], Awaitable[Response]]:
+    """The ``.../check-code`` route of codes of ``code_type``: ``{"is_code_valid": true}``, or the code's error."""
+
+    async def check_code(ctx: Ctx) -> Response:
+        auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
+        raw = code_from_body(ctx)
+        with ctx.services.store.lock:
+            find_code(ctx.services.store, auth.project, code_type, raw)
+        return json_response({"is_code_valid": True})
+
+    return check_code

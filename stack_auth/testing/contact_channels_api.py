@@ -14,10 +14,11 @@ from typing import Any
 
 from stack_auth.testing import known
 from stack_auth.testing.auth import CLIENT_OR_HIGHER, Auth, require_access
-from stack_auth.testing.codes import CODE_LENGTH, create_code, find_code, use_code
+from stack_auth.testing.channels import ContactChannel
+from stack_auth.testing.codes import check_code_route, code_from_body, create_code, use_code
 from stack_auth.testing.context import Ctx
 from stack_auth.testing.redirects import check_redirect_url
-from stack_auth.testing.state import ContactChannel, Project
+from stack_auth.testing.state import Project
 from stack_auth.testing.validation import EMAIL_RE, Field, Validator
 from stack_auth.testing.wire import Response, StatusError, json_response, success_response
 
@@ -154,26 +155,30 @@ def _channel_or_404(project: Project, user_id: str, channel_id: str, message: st
     return channel
 
 
-async def get_channel(ctx: Ctx) -> Response:
+def _one_channel(
+    ctx: Ctx, action: str, fields: dict[str, Field] | None = None
+) -> tuple[Auth, str, str, dict[str, Any]]:
+    """Auth, user id, channel id and body of a request on one channel (checked in Stack's order)."""
     auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
     v = ctx.validator()
     user_id, channel_id = _params(ctx, v, auth)
     _check_query(ctx, v, auth)
+    data = _body(ctx, v, fields) if fields is not None else {}
     v.done()
-    _own_only(auth, user_id, "read")
+    _own_only(auth, user_id, action)
+    return auth, user_id, channel_id, data
+
+
+async def get_channel(ctx: Ctx) -> Response:
+    auth, user_id, channel_id, _ = _one_channel(ctx, "read")
     with ctx.services.store.lock:
         channel = _channel_or_404(auth.project, user_id, channel_id, "Contact channel not found.", 404)
         return json_response(channel_view(channel))
 
 
 async def update_channel(ctx: Ctx) -> Response:
-    auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
-    v = ctx.validator()
-    user_id, channel_id = _params(ctx, v, auth)
-    _check_query(ctx, v, auth)
-    data = _body(ctx, v, _CLIENT_UPDATE if auth.type == "client" else _SERVER_UPDATE)
-    v.done()
-    _own_only(auth, user_id, "update")
+    client = ctx.auth is not None and ctx.auth.type == "client"
+    auth, user_id, channel_id, data = _one_channel(ctx, "update", _CLIENT_UPDATE if client else _SERVER_UPDATE)
     project = auth.project
     with ctx.services.store.lock:
         channel = _channel_or_404(project, user_id, channel_id, "Contact channel not found", 400)
@@ -195,12 +200,7 @@ async def update_channel(ctx: Ctx) -> Response:
 
 
 async def delete_channel(ctx: Ctx) -> Response:
-    auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
-    v = ctx.validator()
-    user_id, channel_id = _params(ctx, v, auth)
-    _check_query(ctx, v, auth)
-    v.done()
-    _own_only(auth, user_id, "delete")
+    auth, user_id, channel_id, _ = _one_channel(ctx, "delete")
     with ctx.services.store.lock:
         channel = _channel_or_404(auth.project, user_id, channel_id, "Contact channel not found", 400)
         auth.project.delete_channel(channel)
@@ -239,19 +239,10 @@ async def send_verification_code(ctx: Ctx) -> Response:
     return success_response()
 
 
-def _code_body(ctx: Ctx) -> str:
-    v = ctx.validator()
-    data = v.body(ctx.request.body, {"code": Field("string", required=True)})
-    if "code" in data and len(data["code"]) != CODE_LENGTH:
-        v.fail(f"body.code must be exactly {CODE_LENGTH} characters")
-    v.done()
-    return str(data["code"])
-
-
 async def verify(ctx: Ctx) -> Response:
     """Verify the email a code was sent to (any access type, signed in or not, as on Stack)."""
     auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
-    raw = _code_body(ctx)
+    raw = code_from_body(ctx)
     store = ctx.services.store
     with store.lock:
         code = use_code(store, auth.project, EMAIL_VERIFICATION, raw)
@@ -262,19 +253,11 @@ async def verify(ctx: Ctx) -> Response:
     return success_response()
 
 
-async def check_code(ctx: Ctx) -> Response:
-    auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
-    raw = _code_body(ctx)
-    with ctx.services.store.lock:
-        find_code(ctx.services.store, auth.project, EMAIL_VERIFICATION, raw)
-    return json_response({"is_code_valid": True})
-
-
 ROUTES = [
     ("GET", "/contact-channels", list_channels),
     ("POST", "/contact-channels", create_channel),
     ("POST", "/contact-channels/verify", verify),
-    ("POST", "/contact-channels/verify/check-code", check_code),
+    ("POST", "/contact-channels/verify/check-code", check_code_route(EMAIL_VERIFICATION)),
     ("GET", "/contact-channels/{user_id}/{contact_channel_id}", get_channel),
     ("PATCH", "/contact-channels/{user_id}/{contact_channel_id}", update_channel),
     ("DELETE", "/contact-channels/{user_id}/{contact_channel_id}", delete_channel),

@@ -15,6 +15,9 @@
 ``POST /projects``           add a project: :meth:`Emulator.add_project` keyword arguments
 ``POST /time``               ``{"advance": seconds}``: move the emulator's clock forward (token expiry)
 ``GET /users``               ``?project_id=``: every user as the server reads it
+``GET /webhooks``            ``{"deliveries": [...]}``: every webhook delivery, its attempts and payload
+``POST /webhooks``           ``{"url": ..., "secret"?: ..., "project_id"?: ...}``: add an endpoint; answers its secret
+``POST /webhooks/flush``     ``{"timeout"?: seconds}``: wait until every delivery is done (400 when time runs out)
 ===========================  =======================================================================================
 
 Control routes bypass faults and stats. Errors answer 400 ``{"error": "..."}``.
@@ -101,6 +104,27 @@ def control_routes(emu: Emulator) -> list[BaseRoute]:
         except KeyError as exc:
             return _error(exc)
 
+    async def webhooks(request: Request) -> JSONResponse:
+        if request.method == "POST":
+            try:
+                body = await _json(request)
+                url = body.get("url")
+                if not isinstance(url, str):
+                    raise ValueError('"url" (a string) is required')
+                secret = emu.webhooks.add_endpoint(url, body.get("secret"), project_id=body.get("project_id"))
+            except (ValueError, TypeError, KeyError) as exc:
+                return _error(exc)
+            return JSONResponse({"url": url, "secret": secret}, status_code=201)
+        return JSONResponse({"deliveries": [d.describe() for d in emu.webhooks.deliveries]})
+
+    async def flush_webhooks(request: Request) -> JSONResponse:
+        try:
+            body = await _json(request)
+            await emu.webhooks.aflush(float(body.get("timeout", 30)))
+        except (ValueError, TypeError, TimeoutError) as exc:
+            return _error(exc)
+        return JSONResponse({"success": True})
+
     return [
         Route("/health", health, methods=["GET"]),
         Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
@@ -109,4 +133,6 @@ def control_routes(emu: Emulator) -> list[BaseRoute]:
         Route("/projects", projects, methods=["GET", "POST"]),
         Route("/time", time, methods=["POST"]),
         Route("/users", users, methods=["GET"]),
+        Route("/webhooks", webhooks, methods=["GET", "POST"]),
+        Route("/webhooks/flush", flush_webhooks, methods=["POST"]),
     ]

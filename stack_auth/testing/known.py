@@ -307,34 +307,7 @@ def multi_factor_authentication_required(attempt_code: str) -> KnownError:
     )
 
 
-# --- verification codes, contact channels and redirects ------------------------------------------------------------
-
-
-def redirect_url_not_whitelisted() -> KnownError:
-    return KnownError(
-        "REDIRECT_URL_NOT_WHITELISTED",
-        "Redirect URL not whitelisted. Did you forget to add this domain to the trusted domains list on the Stack "
-        "Auth dashboard?",
-    )
-
-
-def verification_code_not_found() -> KnownError:
-    return KnownError("VERIFICATION_CODE_NOT_FOUND", "The verification code does not exist for this project.")
-
-
-def verification_code_expired() -> KnownError:
-    return KnownError("VERIFICATION_CODE_EXPIRED", "The verification code has expired.")
-
-
-def verification_code_already_used() -> KnownError:
-    return KnownError("VERIFICATION_CODE_ALREADY_USED", "The verification link has already been used.")
-
-
-def verification_code_max_attempts_reached() -> KnownError:
-    return KnownError(
-        "VERIFICATION_CODE_MAX_ATTEMPTS_REACHED",
-        "The verification code nonce has reached the maximum number of attempts. This code is not valid anymore.",
-    )
+# --- contact channels ----------------------------------------------------------------------------------------------
 
 
 def email_already_verified() -> KnownError:
@@ -435,4 +408,34 @@ def oauth_provider_account_id_already_used_for_sign_in() -> KnownError:
     return KnownError(
         "OAUTH_PROVIDER_ACCOUNT_ID_ALREADY_USED_FOR_SIGN_IN",
         "A provider with the same account ID is already used for signing in.",
+    )
+
+
+# --- sign-in flows (codes, MFA, CLI, OAuth) ------------------------------------------------------------------------
+
+
+def redirect_url_not_whitelisted() -> KnownError:
+    return KnownError(
+        "REDIRECT_URL_NOT_WHITELISTED",
+        "Redirect URL not whitelisted. Did you forget to add this domain to the trusted domains list on the Stack "
+        "Auth dashboard?",
+    )
+
+
+def verification_code_not_found() -> KnownError:
+    return KnownError("VERIFICATION_CODE_NOT_FOUND", "The verification code does not exist for this project.")
+
+
+def verification_code_expired() -> KnownError:
+    return KnownError("VERIFICATION_CODE_EXPIRED", "The verification code has expired.")
+
+
+def verification_code_already_used() -> KnownError:
+    return KnownError("VERIFICATION_CODE_ALREADY_USED", "The verification link has already been used.")
+
+
+def verification_code_max_attempts_reached() -> KnownError:
+    return KnownError(
+        "VERIFICATION_CODE_MAX_ATTEMPTS_REACHED",
+        "The verification code nonce has reached the maximum number of attempts. This code is not valid anymore.",
     )

@@ -21,6 +21,21 @@ def _current_user_id(auth: Auth) -> str | None:
     return auth.user.id if auth.user is not None else None
 
 
+def check_lists_own(auth: Auth, user_id: str | None, what: str) -> None:
+    """A client lists its own user's ``what`` only (teams, project and team permissions alike)."""
+    if auth.type != "client":
+        return
+    current = _current_user_id(auth)
+    if current is None:
+        raise known.cannot_get_own_user_without_user()
+    if user_id != current:
+        raise StatusError(
+            403,
+            f'Client can only list {what} for their own user. user_id must be either "me" or the ID of the '
+            "current user",
+        )
+
+
 def check_permission_scope(project: Project, permission_id: str, expected: str) -> None:
     """PERMISSION_NOT_FOUND for an undefined permission, WRONG_PERMISSION_SCOPE for one of the other scope."""
     scope = project.permission_scope(permission_id)
@@ -30,27 +45,26 @@ def check_permission_scope(project: Project, permission_id: str, expected: str) 
         raise known.wrong_permission_scope(permission_id, expected, scope)
 
 
-async def list_project_permissions(ctx: Ctx) -> Response:
-    auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
+def permission_list_query(
+    ctx: Ctx, auth: Auth, v: Validator, scope_keys: tuple[str, ...] = ()
+) -> tuple[str | None, str | None, bool]:
+    """``user_id``, ``permission_id`` and ``recursive`` of a permission list (``scope_keys``: other keys allowed)."""
     q = ctx.request.query
-    v = ctx.validator()
-    v.unknown("query", q, ("user_id", "permission_id", "recursive"))
+    v.unknown("query", q, (*scope_keys, "user_id", "permission_id", "recursive"))
     user_id = v.user_id_or_me("query", "user_id", q.get("user_id"), _current_user_id(auth), required=False)
     permission_id = q.get("permission_id")
     if permission_id is not None:
         v.permission_id("query", "permission_id", permission_id)
     recursive = v.one_of("query", "recursive", q.get("recursive"), ("true", "false")) == "true"
+    return user_id, permission_id, recursive
+
+
+async def list_project_permissions(ctx: Ctx) -> Response:
+    auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
+    v = ctx.validator()
+    user_id, permission_id, recursive = permission_list_query(ctx, auth, v)
     v.done()
-    if auth.type == "client":
-        current = _current_user_id(auth)
-        if current is None:
-            raise known.cannot_get_own_user_without_user()
-        if user_id != current:
-            raise StatusError(
-                403,
-                'Client can only list permissions for their own user. user_id must be either "me" or the ID of the '
-                "current user",
-            )
+    check_lists_own(auth, user_id, "permissions")
     project = auth.project
     with ctx.services.store.lock:
         holders = [user_id] if user_id is not None else list(project.project_permissions)

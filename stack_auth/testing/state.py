@@ -13,11 +13,12 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from stack_auth.testing import known
+from stack_auth.testing.channels import ContactChannel, ContactChannels
 from stack_auth.testing.mail import SentMail, link_with_code
 from stack_auth.testing.validation import PERMISSION_ID_RE
 
@@ -84,22 +85,25 @@ class ProjectConfig:
     users_default_limit: int | None = None
     team_creator_default_permissions: tuple[str, ...] = ("team_admin",)
     team_member_default_permissions: tuple[str, ...] = ("team_member",)
-    #: Project permissions every new user receives (Stack's "default user permissions"; none by default).
-    user_default_permissions: tuple[str, ...] = ()
-    #: Origins callback URLs may point at (``https://app.example.com``; ``*`` wildcards in the host), and whether
-    #: localhost is trusted too (as in development); see :mod:`stack_auth.testing.redirects`.
+    #: Sign-in flows (:mod:`stack_auth.testing.signin_api`): OTP / magic link, anonymous sign-up, OAuth providers.
+    magic_link_enabled: bool = True
+    anonymous_sign_up_enabled: bool = True
+    enabled_oauth_providers: tuple[str, ...] = ("github", "google")
+    #: Providers on Stack's shared development keys (no extra ``provider_scope`` allowed).
+    shared_oauth_providers: tuple[str, ...] = ("google",)
+    #: Where callback and redirect URLs may point (``https://app.example.com``, ``https://*.example.com``);
+    #: localhost is trusted while ``allow_localhost`` is on (Stack's development default).
     trusted_domains: tuple[str, ...] = ()
     allow_localhost: bool = True
+    #: Project permissions every new user receives (Stack's "default user permissions"; none by default).
+    user_default_permissions: tuple[str, ...] = ()
     #: What ``GET /projects/current`` shows (``internal`` is "Stack Dashboard" on a development backend).
     display_name: str = "Stack Dashboard"
-    magic_link_enabled: bool = True
     passkey_enabled: bool = False
     #: Stack's ``apiKeys.enabled.user`` / ``.team``: off in a new Stack project, on here as in the captured project
     #: (``configure_project(allow_user_api_keys=False)`` gives Stack's refusal).
     allow_user_api_keys: bool = True
     allow_team_api_keys: bool = True
-    #: The OAuth providers the project configured (config id = type): users' accounts can be linked to them.
-    enabled_oauth_providers: tuple[str, ...] = ("github", "google", "microsoft", "spotify")
 
 
 @dataclass
@@ -155,19 +159,6 @@ class Team:
     client_metadata: Any = None
     client_read_only_metadata: Any = None
     server_metadata: Any = None
-
-
-@dataclass
-class ContactChannel:
-    """One of a user's contact channels (emails). The primary one is what the user's ``primary_email*`` show."""
-
-    id: str
-    user_id: str
-    value: str
-    type: str = "email"
-    is_verified: bool = False
-    used_for_auth: bool = False
-    is_primary: bool = False
 
 
 @dataclass
@@ -250,8 +241,13 @@ class Ids:
         return "".join(self.rng.choices(self._ALPHABET, k=length))
 
 
+#: Receives each change Stack announces by webhook: ``(project, event type, data factory)``. Called with the store
+#: lock held, so it must not block; it calls the factory at once (a snapshot) only when someone listens.
+ChangeSink = Callable[["Project", str, Callable[[], dict[str, Any]]], None]
+
+
 @dataclass
-class Project:
+class Project(ContactChannels):
     """One project's data. Methods expect the store lock to be held."""
 
     config: ProjectConfig
@@ -291,10 +287,17 @@ class Project:
     codes: dict[str, VerificationCode] = field(default_factory=dict)
     #: Where new ids come from (the emulator's seeded source; a fresh random one for a bare ``Project``).
     ids: Ids = field(default_factory=lambda: Ids(None), repr=False)
+    #: Where changes are announced (the emulator's webhooks); None drops them.
+    on_change: ChangeSink | None = field(default=None, repr=False)
 
     @property
     def id(self) -> str:
         return self.config.project_id
+
+    def announce(self, event_type: str, data: Callable[[], dict[str, Any]]) -> None:
+        """Announce a change as the webhook event Stack sends for it (``data`` builds its payload's data)."""
+        if self.on_change is not None:
+            self.on_change(self, event_type, data)
 
     def send_mail(self, to: str, kind: str, code: str, callback_url: str | None, now_ms: int) -> SentMail:
         """Record the mail Stack would send to ``to``: a link to ``callback_url`` carrying ``code``."""
@@ -347,73 +350,14 @@ class Project:
         else:
             self.change_channel(primary, value=email, is_verified=verified, used_for_auth=auth_enabled)
 
-    # --- contact channels ----------------------------------------------------------------------------------------
-
-    def primary_channel(self, user_id: str) -> ContactChannel | None:
-        return next((c for c in self.channels.get(user_id, {}).values() if c.is_primary), None)
-
-    def channel_by_value(self, user_id: str, value: str) -> ContactChannel | None:
-        return next((c for c in self.channels.get(user_id, {}).values() if c.value == value), None)
-
-    def add_channel(
-        self, user: User, value: str, *, is_verified: bool, used_for_auth: bool, is_primary: bool
-    ) -> ContactChannel:
-        """A new channel of ``user`` (uniqueness is the caller's check: the error differs per route)."""
-        channel = ContactChannel(self.ids.uuid(), user.id, value, "email", is_verified, used_for_auth)
-        self.channels[user.id][channel.id] = channel
-        if used_for_auth:
-            self.auth_emails[value] = user.id
-        if is_primary:
-            self.change_channel(channel, is_primary=True)
-        return channel
-
-    def change_channel(
-        self,
-        channel: ContactChannel,
-        *,
-        value: str | None = None,
-        is_verified: bool | None = None,
-        used_for_auth: bool | None = None,
-        is_primary: bool | None = None,
-    ) -> None:
-        """Change what is given; the auth-email index and the user's ``primary_email*`` fields follow."""
-        if channel.used_for_auth and self.auth_emails.get(channel.value) == channel.user_id:
-            del self.auth_emails[channel.value]
-        if value is not None:
-            channel.value = value
-        if is_verified is not None:
-            channel.is_verified = is_verified
-        if used_for_auth is not None:
-            channel.used_for_auth = used_for_auth
-        if is_primary:
-            for other in self.channels[channel.user_id].values():
-                other.is_primary = False
-        if is_primary is not None:
-            channel.is_primary = is_primary
-        if channel.used_for_auth:
-            self.auth_emails[channel.value] = channel.user_id
-        self._sync_primary_email(channel.user_id)
-
-    def delete_channel(self, channel: ContactChannel) -> None:
-        """Remove a channel; deleting the primary email leaves the user without one."""
-        del self.channels[channel.user_id][channel.id]
-        if channel.used_for_auth and self.auth_emails.get(channel.value) == channel.user_id:
-            del self.auth_emails[channel.value]
-        self._sync_primary_email(channel.user_id)
-
-    def _sync_primary_email(self, user_id: str) -> None:
-        """The user's ``primary_email*`` fields as its primary channel says (Stack reads them from it)."""
-        user = self.users[user_id]
-        primary = self.primary_channel(user_id)
-        user.primary_email = primary.value if primary is not None else None
-        user.primary_email_verified = primary.is_verified if primary is not None else False
-        user.primary_email_auth_enabled = primary.used_for_auth if primary is not None else False
-
     def delete_user(self, user_id: str) -> None:
+        """Remove a user with its memberships, permissions, contact channels and sessions; announce as Stack does:
+        one ``team_membership.deleted`` per team (oldest team first), then ``user.deleted`` with those teams."""
         for channel in list(self.channels.get(user_id, {}).values()):
             self.delete_channel(channel)
         self.channels.pop(user_id, None)
         user = self.users.pop(user_id)
+        team_ids = sorted(self.user_teams.get(user_id, {}), key=lambda t: self.teams[t].created_at)
         i = bisect.bisect_left(self.order, (user.signed_up_at, user_id))
         if i < len(self.order) and self.order[i] == (user.signed_up_at, user_id):
             del self.order[i]
@@ -426,6 +370,9 @@ class Project:
         for account_id in [a.id for a in self.oauth_accounts.values() if a.user_id == user_id]:
             del self.oauth_accounts[account_id]
         self.project_permissions.pop(user_id, None)
+        for team_id in team_ids:
+            self.announce_membership("team_membership.deleted", team_id, user_id)
+        self.announce("user.deleted", lambda: {"id": user_id, "teams": [{"id": t} for t in team_ids]})
 
     # --- teams ---------------------------------------------------------------------------------------------------
 
@@ -434,8 +381,10 @@ class Project:
         self.members[team.id] = {}
 
     def delete_team(self, team_id: str) -> None:
+        """Remove a team with its memberships and their permissions (Stack announces only ``team.deleted``)."""
         del self.teams[team_id]
         self._drop_api_keys("team", team_id)
+        self.announce("team.deleted", lambda: {"id": team_id})
         for user_id in self.members.pop(team_id, {}):
             self.user_teams.get(user_id, {}).pop(team_id, None)
             self.team_permissions.pop((team_id, user_id), None)
@@ -444,7 +393,11 @@ class Project:
                 user.selected_team_id = None
 
     def add_member(self, team_id: str, user_id: str, *, creator: bool) -> None:
-        """Add a membership and grant the default permissions (creator or member ones)."""
+        """Add a membership and grant the default permissions (creator or member ones).
+
+        A member's is announced (``team_membership.created``, then ``team_permission.created`` per default
+        permission); a creator's is not: Stack adds the creator inside the team create, past its webhook senders.
+        """
         self.members[team_id][user_id] = None
         self.user_teams[user_id][team_id] = None
         self.member_profiles.pop((team_id, user_id), None)
@@ -452,9 +405,22 @@ class Project:
             self.config.team_creator_default_permissions if creator else self.config.team_member_default_permissions
         )
         self.team_permissions[(team_id, user_id)] = set(defaults)
+        if not creator:
+            self.announce_membership("team_membership.created", team_id, user_id)
+            for permission_id in defaults:
+                self.announce_permission("team_permission.created", team_id, user_id, permission_id)
+
+    def announce_membership(self, event_type: str, team_id: str, user_id: str) -> None:
+        """Announce ``team_membership.created`` or ``.deleted``."""
+        self.announce(event_type, lambda: {"team_id": team_id, "user_id": user_id})
+
+    def announce_permission(self, event_type: str, team_id: str, user_id: str, permission_id: str) -> None:
+        """Announce ``team_permission.created`` or ``.deleted``."""
+        self.announce(event_type, lambda: {"id": permission_id, "user_id": user_id, "team_id": team_id})
 
     def remove_member(self, team_id: str, user_id: str) -> None:
         self.member_profiles.pop((team_id, user_id), None)
+        self.announce_membership("team_membership.deleted", team_id, user_id)
         self.members[team_id].pop(user_id, None)
         self.user_teams[user_id].pop(team_id, None)
         self.team_permissions.pop((team_id, user_id), None)

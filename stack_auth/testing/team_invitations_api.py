@@ -5,7 +5,9 @@ code (type TEAM_INVITATION, bound to the team and the email) mailed as a link to
 clients need ``$invite_members`` to send and ``$read_members`` + ``$invite_members`` to list; listing takes
 ``team_id`` or ``user_id`` (invitations to that user's verified emails) and is not paginated; revoking needs
 ``team_id`` in the query; accepting needs a signed-in user and makes them a member (once). A missing team on
-``send-code`` answers 500, as the real backend does (TEAM_NOT_FOUND escapes from its email step).
+``send-code`` answers 500, as the real backend does (TEAM_NOT_FOUND escapes from its email step). Not emulated:
+the ``dashboard_admins`` seat check Stack runs on accept in project ``internal`` only, and the undocumented
+``POST /team-invitations/{id}/accept``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,15 @@ from typing import Any
 
 from stack_auth.testing import known
 from stack_auth.testing.auth import CLIENT_OR_HIGHER, Auth, require_access
-from stack_auth.testing.codes import CODE_LENGTH, VerificationCode, create_code, find_code, live_codes, use_code
+from stack_auth.testing.codes import (
+    VerificationCode,
+    check_code_route,
+    code_from_body,
+    create_code,
+    find_code,
+    live_codes,
+    use_code,
+)
 from stack_auth.testing.context import Ctx
 from stack_auth.testing.redirects import check_redirect_url
 from stack_auth.testing.state import Project
@@ -140,15 +150,6 @@ async def revoke_invitation(ctx: Ctx) -> Response:
     return success_response()
 
 
-def _code(ctx: Ctx) -> str:
-    v = ctx.validator()
-    data = v.body(ctx.request.body, {"code": Field("string", required=True)})
-    if "code" in data and len(data["code"]) != CODE_LENGTH:
-        v.fail(f"body.code must be exactly {CODE_LENGTH} characters")
-    v.done()
-    return str(data["code"])
-
-
 def _accepting_user(auth: Auth) -> str:
     """The signed-in, unrestricted user accepting (or looking at) an invitation."""
     if auth.user is None:
@@ -161,7 +162,7 @@ def _accepting_user(auth: Auth) -> str:
 
 async def accept(ctx: Ctx) -> Response:
     auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
-    raw = _code(ctx)
+    raw = code_from_body(ctx)
     store = ctx.services.store
     project = auth.project
     with store.lock:
@@ -176,17 +177,9 @@ async def accept(ctx: Ctx) -> Response:
     return json_response({})
 
 
-async def check_code(ctx: Ctx) -> Response:
-    auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
-    raw = _code(ctx)
-    with ctx.services.store.lock:
-        find_code(ctx.services.store, auth.project, TEAM_INVITATION, raw)
-    return json_response({"is_code_valid": True})
-
-
 async def details(ctx: Ctx) -> Response:
     auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
-    raw = _code(ctx)
+    raw = code_from_body(ctx)
     project = auth.project
     with ctx.services.store.lock:
         code = find_code(ctx.services.store, project, TEAM_INVITATION, raw)
@@ -201,7 +194,7 @@ ROUTES = [
     ("POST", "/team-invitations/send-code", send_code),
     ("GET", "/team-invitations", list_invitations),
     ("POST", "/team-invitations/accept", accept),
-    ("POST", "/team-invitations/accept/check-code", check_code),
+    ("POST", "/team-invitations/accept/check-code", check_code_route(TEAM_INVITATION)),
     ("POST", "/team-invitations/accept/details", details),
     ("DELETE", "/team-invitations/{id}", revoke_invitation),
 ]

@@ -168,10 +168,11 @@ async def verify_email(transport: AsyncTransport, code: str) -> None:
     await transport.request("POST", "/contact-channels/verify", json={"code": code_arg(code)})
 
 
-async def check_email_verification_code(transport: AsyncTransport, code: str) -> bool:
-    """``POST /contact-channels/verify/check-code``: whether the code would verify (without using it)."""
+async def check_code(transport: AsyncTransport, path: str, code: str) -> bool:
+    """Whether a mailed code is valid, without using it (Stack's ``.../check-code`` routes): False for an unknown,
+    expired or used one."""
     try:
-        await transport.request("POST", "/contact-channels/verify/check-code", json={"code": code_arg(code)})
+        await transport.request("POST", path, json={"code": code_arg(code)})
     except VerificationError:
         return False
     return True

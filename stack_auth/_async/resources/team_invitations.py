@@ -41,6 +41,7 @@ class AsyncTeamInvitations:
         return [structure(item, TeamInvitation) for item in data["items"]]
 
     async def revoke_invitation(self, team_id: str, invitation_id: str) -> None:
-        """Revoke an invitation: its link stops working. Revoking one that is gone already is not an error."""
+        """Revoke an invitation: its link stops working (``DELETE /team-invitations/{id}?team_id=``; Stack needs the
+        team id, though its OpenAPI does not say so)."""
         path = f"/team-invitations/{uuid_arg(invitation_id, 'invitation_id')}"
         await self._transport.request("DELETE", path, params={"team_id": uuid_arg(team_id, "team_id")})

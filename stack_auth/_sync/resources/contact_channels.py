@@ -169,10 +169,11 @@ def verify_email(transport: Transport, code: str) -> None:
     transport.request("POST", "/contact-channels/verify", json={"code": code_arg(code)})
 
 
-def check_email_verification_code(transport: Transport, code: str) -> bool:
-    """``POST /contact-channels/verify/check-code``: whether the code would verify (without using it)."""
+def check_code(transport: Transport, path: str, code: str) -> bool:
+    """Whether a mailed code is valid, without using it (Stack's ``.../check-code`` routes): False for an unknown,
+    expired or used one."""
     try:
-        transport.request("POST", "/contact-channels/verify/check-code", json={"code": code_arg(code)})
+        transport.request("POST", path, json={"code": code_arg(code)})
     except VerificationError:
         return False
     return True
