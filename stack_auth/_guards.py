@@ -16,6 +16,7 @@ from stack_auth._api_key_format import MARKER, KeyType
 from stack_auth._exceptions import APIConnectionError, InvalidArgumentError, StackAuthApiError, StackAuthError
 from stack_auth._known_errors import ApiKeyNotValid
 from stack_auth.tokens import AUTH_UNAVAILABLE, AccessTokenClaims, AuthFailure, HeadersLike, check_request
+from stack_auth.tokens import _header as header_value
 
 if TYPE_CHECKING:
     from stack_auth._sync._app import StackServerApp
@@ -33,8 +34,8 @@ FORBIDDEN = AuthFailure(403, PERMISSION_DENIED)
 
 
 def _header(headers: HeadersLike, name: str) -> str | None:
-    value = headers.get(name)
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    value = header_value(headers, name)
+    return value.strip() if value is not None and value.strip() else None
 
 
 def api_key_from_headers(headers: HeadersLike) -> str | None:

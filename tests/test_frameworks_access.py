@@ -203,3 +203,17 @@ def test_guards_refuse_bad_declarations() -> None:
         project_permission_required("")
     with pytest.raises(ValueError, match="permission_id must be a non-empty string"):
         stack_team_permission_required("")
+
+
+def test_where_an_api_key_is_read_from() -> None:
+    from stack_auth._api_key_format import format_api_key
+    from stack_auth._guards import api_key_from_headers
+
+    key = format_api_key(
+        key_id="00000000-0000-4000-8000-000000000000", secret_part="a" * 45, type="user", is_public=False
+    )
+    assert api_key_from_headers({"X-Stack-Api-Key": f" {key} "}) == key
+    assert api_key_from_headers({"Authorization": f"Bearer {key}"}) == key
+    assert api_key_from_headers({"authorization": "Bearer eyJhbGciOiJFUzI1NiJ9.e30.sig"}) is None  # a user's token
+    assert api_key_from_headers({"authorization": f"Basic {key}"}) is None
+    assert api_key_from_headers({}) is None
