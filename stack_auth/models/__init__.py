@@ -19,24 +19,44 @@ from stack_auth.models._types import (
 )
 from stack_auth.models.api_keys import ApiKey, TeamApiKey, UserApiKey
 from stack_auth.models.contact_channels import ContactChannel
+from stack_auth.models.emails import (
+    DeliveryCapacity,
+    DeliveryStats,
+    DeliveryStatsByPeriod,
+    EmailDeliveryInfo,
+    EmailRecipient,
+    NotificationPreference,
+    OutboxEmail,
+    SendEmailResult,
+)
 from stack_auth.models.oauth_providers import ServerOAuthProvider
+from stack_auth.models.payments import Item
 from stack_auth.models.permissions import ProjectPermission
 from stack_auth.models.projects import EnabledOAuthProvider, Project, ProjectConfig, TrustedDomain
 from stack_auth.models.teams_extra import TeamInvitation, TeamInvitationDetails, TeamMemberProfile
 
 __all__ = [
-    "NOT_GIVEN",
     "ApiKey",
     "ClientUser",
     "ContactChannel",
+    "DeliveryCapacity",
+    "DeliveryStats",
+    "DeliveryStatsByPeriod",
+    "EmailDeliveryInfo",
+    "EmailRecipient",
     "EnabledOAuthProvider",
+    "Item",
+    "NOT_GIVEN",
     "NotGiven",
+    "NotificationPreference",
     "OAuthProvider",
+    "OutboxEmail",
     "Page",
     "ServerOAuthProvider",
     "Project",
     "ProjectConfig",
     "ProjectPermission",
+    "SendEmailResult",
     "ServerUser",
     "SessionInfo",
     "SessionTokens",

@@ -21,8 +21,10 @@ import anyio
 from stack_auth.testing import (
     api_keys_api,
     contact_channels_api,
+    emails_api,
     known,
     oauth_providers_api,
+    payments_api,
     permissions_api,
     projects_api,
     sessions_api,
@@ -30,6 +32,7 @@ from stack_auth.testing import (
     team_member_profiles_api,
     teams_api,
     users_api,
+    vault_api,
 )
 from stack_auth.testing.auth import parse_auth
 from stack_auth.testing.context import ApiRequest, Ctx, Services
@@ -114,6 +117,9 @@ ROUTER = Router(
         *team_invitations_api.ROUTES,
         *team_member_profiles_api.ROUTES,
         *projects_api.ROUTES,
+        *emails_api.ROUTES,
+        *vault_api.ROUTES,
+        *payments_api.ROUTES,
     ]
 )
 
