@@ -50,3 +50,22 @@ def given(**fields: object) -> dict[str, object]:
     from stack_auth.models import NotGiven
 
     return {k: v for k, v in fields.items() if not isinstance(v, NotGiven)}
+
+
+def text_arg(value: object, name: str) -> str:
+    """A non-empty string argument (an email, a password, a code); the value itself is never echoed (secrets)."""
+    if not isinstance(value, str) or not value.strip():
+        shown = "an empty string" if isinstance(value, str) else type(value).__name__
+        raise InvalidArgumentError(f"{name} must be a non-empty string, got {shown}")
+    return value
+
+
+def absolute_url_arg(value: object, name: str) -> str:
+    """An absolute http(s) URL with a host (callback and redirect URLs: Stack links back to them)."""
+    from urllib.parse import urlsplit
+
+    if isinstance(value, str):
+        parts = urlsplit(value)
+        if parts.scheme in ("http", "https") and parts.hostname:
+            return value
+    raise InvalidArgumentError(f"{name} must be an absolute http:// or https:// URL, got {value!r}")

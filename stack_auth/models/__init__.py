@@ -17,11 +17,13 @@ from stack_auth.models._types import (
     TeamMembership,
     TeamPermission,
 )
+from stack_auth.models.auth import OAuthAuthorization
 
 __all__ = [
     "NOT_GIVEN",
     "ClientUser",
     "NotGiven",
+    "OAuthAuthorization",
     "OAuthProvider",
     "Page",
     "ServerUser",

@@ -15,6 +15,7 @@
 ``POST /projects``           add a project: :meth:`Emulator.add_project` keyword arguments
 ``POST /time``               ``{"advance": seconds}``: move the emulator's clock forward (token expiry)
 ``GET /users``               ``?project_id=``: every user as the server reads it
+``GET /oauth/{p}/authorize`` the emulated OAuth provider ``p``: consents at once, 307 back to Stack's callback
 ===========================  =======================================================================================
 
 Control routes bypass faults and stats. Errors answer 400 ``{"error": "..."}``.
@@ -26,7 +27,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 if TYPE_CHECKING:
@@ -101,8 +102,18 @@ def control_routes(emu: Emulator) -> list[BaseRoute]:
         except KeyError as exc:
             return _error(exc)
 
+    async def oauth_provider(request: Request) -> Response:
+        from stack_auth.testing.signin_api import provider_consent
+
+        try:
+            location = provider_consent(emu._store, request.path_params["provider"], request.query_params)
+        except ValueError as exc:
+            return _error(exc)
+        return RedirectResponse(location, status_code=307)
+
     return [
         Route("/health", health, methods=["GET"]),
+        Route("/oauth/{provider}/authorize", oauth_provider, methods=["GET"]),
         Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/stats", stats, methods=["GET", "DELETE"]),
         Route("/reset", reset, methods=["POST"]),

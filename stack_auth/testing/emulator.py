@@ -239,6 +239,14 @@ class Emulator:
             raise LookupError(f"no {what} was sent to {to!r}")
         return sent[-1].code
 
+    def set_oauth_account(
+        self, provider: str, account_id: str, email: str | None = None, *, project_id: str | None = None
+    ) -> None:
+        """The account the emulated OAuth ``provider`` signs in next (by default ``emulated-<provider>-user``,
+        ``<provider>-user@example.com``): a known account signs its user in, a new one signs a user up."""
+        with self._store.lock:
+            self._project(project_id).flows.oauth_accounts[provider] = (account_id, email)
+
     def get_user(self, user_id: str, project_id: str | None = None) -> dict[str, Any] | None:
         with self._store.lock:
             project = self._project(project_id)

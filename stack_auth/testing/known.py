@@ -348,3 +348,65 @@ def team_permission_not_found(team_id: str, user_id: str, permission_id: str) ->
         f"User {user_id} does not have permission {permission_id} in team {team_id}.",
         {"team_id": team_id, "user_id": user_id, "permission_id": permission_id},
     )
+
+
+# --- sign-in flows (codes, MFA, CLI, OAuth) ------------------------------------------------------------------------
+
+
+def redirect_url_not_whitelisted() -> KnownError:
+    return KnownError(
+        "REDIRECT_URL_NOT_WHITELISTED",
+        "Redirect URL not whitelisted. Did you forget to add this domain to the trusted domains list on the Stack "
+        "Auth dashboard?",
+    )
+
+
+def verification_code_not_found() -> KnownError:
+    return KnownError("VERIFICATION_CODE_NOT_FOUND", "The verification code does not exist for this project.")
+
+
+def verification_code_expired() -> KnownError:
+    return KnownError("VERIFICATION_CODE_EXPIRED", "The verification code has expired.")
+
+
+def verification_code_already_used() -> KnownError:
+    return KnownError("VERIFICATION_CODE_ALREADY_USED", "The verification link has already been used.")
+
+
+def verification_code_max_attempts_reached() -> KnownError:
+    return KnownError(
+        "VERIFICATION_CODE_MAX_ATTEMPTS_REACHED",
+        "The verification code nonce has reached the maximum number of attempts. This code is not valid anymore.",
+    )
+
+
+def invalid_totp_code() -> KnownError:
+    return KnownError("INVALID_TOTP_CODE", "The TOTP code is invalid. Please try again.")
+
+
+def anonymous_accounts_not_enabled() -> KnownError:
+    return KnownError("ANONYMOUS_ACCOUNTS_NOT_ENABLED", "Anonymous accounts are not enabled for this project.")
+
+
+def user_does_not_have_password() -> KnownError:
+    return KnownError("USER_DOES_NOT_HAVE_PASSWORD", "This user does not have password authentication enabled.")
+
+
+def password_confirmation_mismatch() -> KnownError:
+    return KnownError("PASSWORD_CONFIRMATION_MISMATCH", "Passwords do not match.")
+
+
+def invalid_polling_code() -> KnownError:
+    return KnownError("INVALID_POLLING_CODE", "The polling code is invalid or does not exist.")
+
+
+def oauth_provider_not_found_or_not_enabled() -> KnownError:
+    return KnownError("OAUTH_PROVIDER_NOT_FOUND_OR_NOT_ENABLED", "The OAuth provider is not found or not enabled.")
+
+
+def oauth_extra_scope_not_available_with_shared_oauth_keys() -> KnownError:
+    return KnownError(
+        "OAUTH_EXTRA_SCOPE_NOT_AVAILABLE_WITH_SHARED_OAUTH_KEYS",
+        "Extra scopes are not available with shared OAuth keys. Please add your own OAuth keys on the Stack dashboard "
+        "to use extra scopes.",
+    )

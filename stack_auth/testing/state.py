@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stack_auth.testing import known
+from stack_auth.testing.flows import SignInFlows
 from stack_auth.testing.mail import SentMail, link_with_code
 
 SYSTEM_TEAM_PERMISSIONS: tuple[str, ...] = (
@@ -58,6 +59,16 @@ class ProjectConfig:
     users_default_limit: int | None = None
     team_creator_default_permissions: tuple[str, ...] = ("team_admin",)
     team_member_default_permissions: tuple[str, ...] = ("team_member",)
+    #: Sign-in flows (:mod:`stack_auth.testing.signin_api`): OTP / magic link, anonymous sign-up, OAuth providers.
+    magic_link_enabled: bool = True
+    anonymous_sign_up_enabled: bool = True
+    enabled_oauth_providers: tuple[str, ...] = ("github", "google")
+    #: Providers on Stack's shared development keys (no extra ``provider_scope`` allowed).
+    shared_oauth_providers: tuple[str, ...] = ("google",)
+    #: Where callback and redirect URLs may point (``https://app.example.com``, ``https://*.example.com``);
+    #: localhost is trusted while ``allow_localhost`` is on (Stack's development default).
+    trusted_domains: tuple[str, ...] = ()
+    allow_localhost: bool = True
 
 
 @dataclass
@@ -86,6 +97,8 @@ class User:
     country_code: str | None = None
     risk_bot: int = 0
     risk_free_trial_abuse: int = 0
+    #: Set by a server update with ``totp_secret_base64`` (a create stores the secret but does not require MFA).
+    totp_required: bool = False
 
     @property
     def restricted_reason(self) -> dict[str, str] | None:
@@ -101,7 +114,7 @@ class User:
 
     @property
     def requires_totp_mfa(self) -> bool:
-        return self.totp_secret_base64 is not None
+        return self.totp_secret_base64 is not None and self.totp_required
 
 
 @dataclass
@@ -191,6 +204,8 @@ class Project:
     refresh_index: dict[str, str] = field(default_factory=dict)
     #: Every mail the project "sent", oldest first (see :mod:`stack_auth.testing.mail`).
     mail: list[SentMail] = field(default_factory=list)
+    #: Pending sign-in codes, CLI logins and OAuth grants (see :mod:`stack_auth.testing.flows`).
+    flows: SignInFlows = field(default_factory=SignInFlows)
 
     @property
     def id(self) -> str:

@@ -15,7 +15,7 @@ from stack_auth._known_errors import (
     SessionAuthenticationError,
     UserNotFound,
 )
-from stack_auth._validate import given, uuid_arg
+from stack_auth._validate import given, text_arg, uuid_arg
 from stack_auth.models import NOT_GIVEN, ClientUser, NotGiven, SessionInfo, Team, structure
 from stack_auth.tokens import TokensInput
 
@@ -98,6 +98,22 @@ class AsyncCurrentUser(Generic[UserT]):
         store = self._session.store(tokens)
         data = await self._session.request("GET", "/auth/sessions", store=store, params={"user_id": "me"})
         return [structure(item, SessionInfo) for item in data["items"]]
+
+    async def update_password(self, old_password: str, new_password: str, *, tokens: TokensInput | None = None) -> None:
+        """Change the user's password (``POST /auth/password/update``). Raises
+        :class:`~stack_auth.errors.PasswordConfirmationMismatch` when ``old_password`` is wrong,
+        :class:`~stack_auth.errors.UserDoesNotHavePassword` for a user without one (use :meth:`set_password`)."""
+        body = {
+            "old_password": text_arg(old_password, "old_password"),
+            "new_password": text_arg(new_password, "new_password"),
+        }
+        await self._session.request("POST", "/auth/password/update", store=self._session.store(tokens), json=body)
+
+    async def set_password(self, new_password: str, *, tokens: TokensInput | None = None) -> None:
+        """Give a password to a user who has none yet (signed up with a code or OAuth): ``POST /auth/password/set``.
+        A user who has one gets a 400 :class:`~stack_auth.errors.BadRequestError`; use :meth:`update_password`."""
+        body = {"password": text_arg(new_password, "new_password")}
+        await self._session.request("POST", "/auth/password/set", store=self._session.store(tokens), json=body)
 
     async def sign_out(self, *, tokens: TokensInput | None = None) -> None:
         """End the session (``DELETE /auth/sessions/current``: its refresh token stops working) and clear the store.
