@@ -19,7 +19,13 @@ from urllib.parse import urlencode, urlsplit
 
 from stack_auth._async._transport import AsyncTransport
 from stack_auth._concurrency import async_sleep
-from stack_auth._exceptions import CliLoginTimeoutError, InvalidArgumentError, MalformedResponseError, RateLimitError
+from stack_auth._exceptions import (
+    APIConnectionError,
+    CliLoginTimeoutError,
+    InvalidArgumentError,
+    MalformedResponseError,
+    RateLimitError,
+)
 from stack_auth._known_errors import CliAuthExpiredError, CliAuthUsedError
 
 logger = logging.getLogger("stack_auth")
@@ -87,8 +93,8 @@ class AsyncCliLogin:
             except webbrowser.Error:
                 opened = False
         elif callable(self._open_browser):
-            self._open_browser(url)
-            opened = True
+            # Like webbrowser.open: False means "could not open" (anything else, e.g. None, counts as opened).
+            opened = self._open_browser(url) is not False
         if not opened:
             print(f"To sign in, open this link in your browser:\n\n    {url}\n", file=sys.stderr)
 
@@ -100,6 +106,11 @@ class AsyncCliLogin:
             except RateLimitError:
                 # The transport already waited as told; poll less often from now on.
                 interval = min(interval * 2, MAX_POLL_INTERVAL)
+                answer = {"status": "waiting"}
+            except APIConnectionError as exc:
+                # A network blip must not end a login the user is halfway through; polling again is safe (a success
+                # whose answer was lost then reads "used": the login has to be run again).
+                logger.info("CLI login: poll failed, polling again: %s", exc)
                 answer = {"status": "waiting"}
             status = answer.get("status") if isinstance(answer, dict) else None
             if status == "success" and isinstance(answer.get("refresh_token"), str):
