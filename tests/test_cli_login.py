@@ -40,6 +40,13 @@ from stack_auth.errors import (
 )
 from stack_auth.testing import Emulator
 
+try:
+    from .test_sign_in import server
+except ImportError:  # tests/ run as a directory, not a package
+    from test_sign_in import server  # type: ignore[no-redef]
+
+__all__ = ["server"]  # a fixture: an async server app on the emulator, in-process
+
 APP_URL = "https://myapp.example"
 CONFIRM = f"{APP_URL}/handler/cli-auth-confirm"
 BASE_URL = "http://cli.emulator.test"
@@ -102,17 +109,6 @@ async def app(emu: Emulator, polls: Polls) -> AsyncIterator[AsyncStackClientApp]
         ) as client,
     ):
         yield client
-
-
-@pytest.fixture
-async def server(emu: Emulator) -> AsyncIterator[AsyncStackServerApp]:
-    async with (
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=emu.asgi_app)) as http,
-        AsyncStackServerApp(
-            project_id=emu.project_id, secret_server_key=emu.secret_server_key, base_url=BASE_URL, http_client=http
-        ) as server_app,
-    ):
-        yield server_app
 
 
 class Browser:

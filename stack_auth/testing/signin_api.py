@@ -223,11 +223,15 @@ async def password_update(ctx: Ctx) -> Response:
         raise known.user_does_not_have_password()
     if not await verify_password_async(str(data["old_password"]), user.password_hash):
         raise known.password_confirmation_mismatch()
-    _check_password(str(data["new_password"]))
-    new_hash = await hash_password_async(str(data["new_password"]), ctx.services.password_iterations)
+    await _store_password(ctx, user, str(data["new_password"]))
+    return success_response()
+
+
+async def _store_password(ctx: Ctx, user: User, password: str) -> None:
+    _check_password(password)
+    new_hash = await hash_password_async(password, ctx.services.password_iterations)
     with ctx.services.store.lock:
         user.password_hash = new_hash
-    return success_response()
 
 
 async def password_set(ctx: Ctx) -> Response:
@@ -236,10 +240,7 @@ async def password_set(ctx: Ctx) -> Response:
     data = _body(ctx, {"password": Field("string", required=True)})
     if user.password_hash is not None:
         raise StatusError(400, "User already has a password set.")
-    _check_password(str(data["password"]))
-    new_hash = await hash_password_async(str(data["password"]), ctx.services.password_iterations)
-    with ctx.services.store.lock:
-        user.password_hash = new_hash
+    await _store_password(ctx, user, str(data["password"]))
     return success_response()
 
 
