@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 import anyio
 
-from stack_auth.testing import known, sessions_api, signin_api, teams_api, users_api
+from stack_auth.testing import cli_api, known, oauth_api, sessions_api, signin_api, teams_api, users_api
 from stack_auth.testing.auth import parse_auth
 from stack_auth.testing.context import ApiRequest, Ctx, Services
 from stack_auth.testing.defaults import API_PREFIX
@@ -90,7 +90,9 @@ class Router:
         return path in self._static_paths or any(p.match(path) for p in self._patterns)
 
 
-ROUTER = Router([*users_api.ROUTES, *teams_api.ROUTES, *sessions_api.ROUTES, *signin_api.ROUTES])
+ROUTER = Router(
+    [*users_api.ROUTES, *teams_api.ROUTES, *sessions_api.ROUTES, *signin_api.ROUTES, *cli_api.ROUTES, *oauth_api.ROUTES]
+)
 
 
 def parse_body(method: str, headers: dict[str, str], raw: bytes) -> Any:

@@ -103,7 +103,7 @@ def control_routes(emu: Emulator) -> list[BaseRoute]:
             return _error(exc)
 
     async def oauth_provider(request: Request) -> Response:
-        from stack_auth.testing.signin_api import provider_consent
+        from stack_auth.testing.oauth_api import provider_consent
 
         try:
             location = provider_consent(emu._store, request.path_params["provider"], request.query_params)

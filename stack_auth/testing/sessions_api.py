@@ -1,4 +1,6 @@
-"""Sessions and tokens: ``/auth/sessions``, ``/auth/oauth/token`` and the JWKS (sign-in flows: ``signin_api``).
+"""Sessions and tokens: ``/auth/sessions``, ``/auth/oauth/token`` and the JWKS.
+
+Sign-in flows are in ``signin_api``, ``cli_api`` and ``oauth_api``.
 
 Follows ``apps/backend/src/app/api/latest/auth/{sessions,oauth/token,password}/`` and
 ``projects/[project_id]/.well-known/jwks.json``. Access tokens are stateless like Stack's: revoking a session stops
@@ -17,8 +19,8 @@ from stack_auth.testing.defaults import (
     MAX_SESSION_EXPIRES_IN_MILLIS,
     PUBLIC_CLIENT_SECRET,
 )
+from stack_auth.testing.oauth_api import authorization_code_grant
 from stack_auth.testing.operations import access_token_for, create_session
-from stack_auth.testing.signin_api import authorization_code_grant
 from stack_auth.testing.state import Project
 from stack_auth.testing.validation import Field
 from stack_auth.testing.views import session_view
