@@ -9,6 +9,7 @@ Follows ``apps/backend/src/app/api/latest/auth/`` of the Stack source and the re
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from stack_auth.testing import known
@@ -133,6 +134,19 @@ def _take_code(ctx: Ctx, project: Project, kind: str, code: str, *, use: bool) -
     return found
 
 
+def _check_code_route(kind: str) -> Callable[[Ctx], Awaitable[Response]]:
+    """A ``.../check-code`` route: whether a code of this kind would be accepted, without using it."""
+
+    async def check_code(ctx: Ctx) -> Response:
+        project = require_access(ctx.auth, CLIENT_OR_HIGHER).project
+        code, _ = _code_arg(ctx)
+        with ctx.services.store.lock:
+            _take_code(ctx, project, kind, code, use=False)
+        return json_response({"is_code_valid": True})
+
+    return check_code
+
+
 def _auth_user(project: Project, email: str) -> User | None:
     user_id = project.auth_emails.get(email)
     return project.users.get(user_id) if user_id is not None else None
@@ -250,14 +264,6 @@ async def send_reset_code(ctx: Ctx) -> Response:
     return json_response({"success": "maybe, only if user with e-mail exists"})
 
 
-async def check_reset_code(ctx: Ctx) -> Response:
-    project = require_access(ctx.auth, CLIENT_OR_HIGHER).project
-    code, _ = _code_arg(ctx)
-    with ctx.services.store.lock:
-        _take_code(ctx, project, "password_reset", code, use=False)
-    return json_response({"is_code_valid": True})
-
-
 async def reset_password(ctx: Ctx) -> Response:
     project = require_access(ctx.auth, CLIENT_OR_HIGHER).project
     code, data = _code_arg(ctx, {"password": Field("string", required=True)})
@@ -300,14 +306,6 @@ async def send_sign_in_code(ctx: Ctx) -> Response:
         code = _new_code(ctx, project, "sign_in", target, _CODE_LIFETIME_MS, otp=True)
         project.send_mail(email, "sign_in_code", code.code, callback_url, store.clock.now_ms())
     return json_response({"nonce": code.code[OTP_LENGTH:]})
-
-
-async def check_sign_in_code(ctx: Ctx) -> Response:
-    project = require_access(ctx.auth, CLIENT_OR_HIGHER).project
-    code, _ = _code_arg(ctx)
-    with ctx.services.store.lock:
-        _take_code(ctx, project, "sign_in", code, use=False)
-    return json_response({"is_code_valid": True})
 
 
 async def otp_sign_in(ctx: Ctx) -> Response:
@@ -377,10 +375,10 @@ ROUTES = [
     ("POST", "/auth/password/update", password_update),
     ("POST", "/auth/password/set", password_set),
     ("POST", "/auth/password/send-reset-code", send_reset_code),
-    ("POST", "/auth/password/reset/check-code", check_reset_code),
+    ("POST", "/auth/password/reset/check-code", _check_code_route("password_reset")),
     ("POST", "/auth/password/reset", reset_password),
     ("POST", "/auth/otp/send-sign-in-code", send_sign_in_code),
-    ("POST", "/auth/otp/sign-in/check-code", check_sign_in_code),
+    ("POST", "/auth/otp/sign-in/check-code", _check_code_route("sign_in")),
     ("POST", "/auth/otp/sign-in", otp_sign_in),
     ("POST", "/auth/anonymous/sign-up", anonymous_sign_up),
     ("POST", "/auth/mfa/sign-in", mfa_sign_in),
