@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import _thread
 import json
+import logging
 import stat
 import threading
 import time
@@ -41,8 +42,10 @@ from stack_auth.errors import (
 from stack_auth.testing import Emulator
 
 try:
+    from .test_auth_secrets import assert_clean
     from .test_sign_in import server
 except ImportError:  # tests/ run as a directory, not a package
+    from test_auth_secrets import assert_clean  # type: ignore[no-redef]
     from test_sign_in import server  # type: ignore[no-redef]
 
 __all__ = ["server"]  # a fixture: an async server app on the emulator, in-process
@@ -146,8 +149,14 @@ async def web_app_completes(browser: AsyncBrowser, server: AsyncStackServerApp, 
 
 @pytest.mark.anyio
 async def test_cli_login_through_the_web_app(
-    app: AsyncStackClientApp, server: AsyncStackServerApp, emu: Emulator, web_user: str, polls: Polls
+    app: AsyncStackClientApp,
+    server: AsyncStackServerApp,
+    emu: Emulator,
+    web_user: str,
+    polls: Polls,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     browser = AsyncBrowser()
     refresh: list[str] = []
 
@@ -170,6 +179,8 @@ async def test_cli_login_through_the_web_app(
     again = await app.cli_login(app_url=APP_URL, open_browser=browser, poll_interval=0.05)
     assert again.refresh_token == tokens.refresh_token and len(browser.urls) == 1
     assert "/auth/cli" not in polls.paths[sent:]
+    secrets = [tokens.access_token, str(tokens.refresh_token), login_code_of(browser.urls[0])]
+    assert_clean(caplog.text, secrets)
 
 
 @pytest.mark.anyio
