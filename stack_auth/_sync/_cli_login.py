@@ -33,6 +33,8 @@ logger = logging.getLogger("stack_auth")
 
 #: Stack's longest CLI login attempt (``expires_in_millis`` of ``POST /auth/cli``).
 MAX_CLI_ATTEMPT_MILLIS = 24 * 3600 * 1000
+#: How much longer than ``timeout`` a login attempt lives on the server.
+ATTEMPT_GRACE_SECONDS = 30.0
 #: The longest wait between polls after the server asked us to slow down.
 MAX_POLL_INTERVAL = 30.0
 
@@ -70,7 +72,10 @@ class CliLogin:
     def run(self) -> str:
         """The refresh token of the session the user signed in with in the browser."""
         started = time.monotonic()
-        body = {"expires_in_millis": int(self._timeout * 1000)}
+        # The attempt outlives our own deadline a little, so that giving up is always ours to say (a timeout), not
+        # a race with the server's expiry.
+        lifetime = min(int((self._timeout + ATTEMPT_GRACE_SECONDS) * 1000), MAX_CLI_ATTEMPT_MILLIS)
+        body = {"expires_in_millis": lifetime}
         attempt = self._transport.request("POST", "/auth/cli", json=body)
         polling_code, login_code = attempt.get("polling_code"), attempt.get("login_code")
         if not isinstance(polling_code, str) or not isinstance(login_code, str):
