@@ -333,7 +333,7 @@ async def browse(emu: Emulator, url: str) -> str:
 @pytest.mark.anyio
 async def test_oauth_sign_in_with_pkce(app: AsyncStackClientApp, emu: Emulator, store: TokenStore, wire: Wire) -> None:
     emu.set_oauth_account("github", "gh-42", "octo@example.com")
-    auth = app.oauth_authorization_url("github", redirect_uri=REDIRECT)
+    auth = await app.oauth_authorization_url("github", redirect_uri=REDIRECT)
     assert wire.sent == []  # building the URL sends nothing
     url = urlsplit(auth.url)
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -343,7 +343,7 @@ async def test_oauth_sign_in_with_pkce(app: AsyncStackClientApp, emu: Emulator, 
     assert query["code_challenge"] == expected
     assert query["state"] == auth.state and query["redirect_uri"] == REDIRECT
     assert auth.code_verifier not in auth.url
-    other = app.oauth_authorization_url("github", redirect_uri=REDIRECT)
+    other = await app.oauth_authorization_url("github", redirect_uri=REDIRECT)
     assert other.state != auth.state and other.code_verifier != auth.code_verifier
     assert auth.state not in repr(auth) and auth.code_verifier not in repr(auth)
 
@@ -369,7 +369,7 @@ async def test_oauth_sign_in_with_pkce(app: AsyncStackClientApp, emu: Emulator, 
 
 @pytest.mark.anyio
 async def test_oauth_state_checked_before_any_request(app: AsyncStackClientApp, emu: Emulator, wire: Wire) -> None:
-    auth = app.oauth_authorization_url("github", redirect_uri=REDIRECT)
+    auth = await app.oauth_authorization_url("github", redirect_uri=REDIRECT)
     callback = await browse(emu, auth.url)
     code = dict(parse_qsl(urlsplit(callback).query))["code"]
     for forged in (f"{REDIRECT}?code={code}&state=not-ours", f"{REDIRECT}?code={code}"):
@@ -421,6 +421,7 @@ async def test_callback_urls_must_be_trusted(app: AsyncStackClientApp, emu: Emul
 
 @pytest.mark.anyio
 async def test_bad_input_fails_before_a_request(app: AsyncStackClientApp, wire: Wire) -> None:
+    auth = await app.oauth_authorization_url("github", redirect_uri=REDIRECT)  # sends nothing
     calls = [
         lambda: app.sign_up_with_password("", "correct-horse"),
         lambda: app.sign_up_with_password("a@example.com", ""),
@@ -436,13 +437,13 @@ async def test_bad_input_fails_before_a_request(app: AsyncStackClientApp, wire: 
         lambda: app.check_password_reset_code(""),
         lambda: app.cli_login(app_url="myapp.example"),
         lambda: app.cli_login(app_url="myapp.example:3000/x"),
-        lambda: app.complete_oauth("", app.oauth_authorization_url("github", redirect_uri=REDIRECT)),
+        lambda: app.complete_oauth("", auth),
     ]
     for call in calls:
         with pytest.raises(InvalidArgumentError):
             await call()
     with pytest.raises(InvalidArgumentError, match="redirect_uri"):
-        app.oauth_authorization_url("github", redirect_uri="/callback")
+        await app.oauth_authorization_url("github", redirect_uri="/callback")
     assert wire.sent == []
 
 
@@ -531,7 +532,7 @@ async def test_no_secret_in_logs_repr_or_errors(
     except StackAuthError as exc:
         record(exc)
 
-    auth = app.oauth_authorization_url("github", redirect_uri=REDIRECT)
+    auth = await app.oauth_authorization_url("github", redirect_uri=REDIRECT)
     secrets += [auth.state, auth.code_verifier]
     texts.append(repr(auth))
     callback = await browse(emu, auth.url)

@@ -198,7 +198,7 @@ class AsyncSignIn:
 
     # --- OAuth ---------------------------------------------------------------------------------------------------
 
-    def oauth_authorization_url(
+    async def oauth_authorization_url(
         self,
         provider: str,
         *,
@@ -207,12 +207,12 @@ class AsyncSignIn:
         error_redirect_uri: str | None = None,
         provider_scope: str | None = None,
     ) -> OAuthAuthorization:
-        """Start an OAuth sign-in (no request is sent): the URL to open, with a fresh random ``state`` and a PKCE
-        verifier whose S256 challenge the URL carries.
+        """Start an OAuth sign-in: the URL to open, with a fresh random ``state`` and a PKCE verifier whose S256
+        challenge the URL carries. No request is sent (it is awaited like the other sign-in calls).
 
         ::
 
-            auth = app.oauth_authorization_url("github", redirect_uri="http://localhost:8765/callback")
+            auth = await app.oauth_authorization_url("github", redirect_uri="http://localhost:8765/callback")
             webbrowser.open(auth.url)
             ...                                    # the browser comes back to redirect_uri?code=...&state=...
             tokens = await app.complete_oauth(callback_url, auth)

@@ -208,8 +208,8 @@ class SignIn:
         error_redirect_uri: str | None = None,
         provider_scope: str | None = None,
     ) -> OAuthAuthorization:
-        """Start an OAuth sign-in (no request is sent): the URL to open, with a fresh random ``state`` and a PKCE
-        verifier whose S256 challenge the URL carries.
+        """Start an OAuth sign-in: the URL to open, with a fresh random ``state`` and a PKCE verifier whose S256
+        challenge the URL carries. No request is sent (it is awaited like the other sign-in calls).
 
         ::
 
