@@ -135,7 +135,7 @@ async def _walk_sign_in(emu: Emulator, c: httpx.AsyncClient) -> None:
             "/api/v1/auth/password/sign-in", json={"email": "w@example.com", "password": "pw-walk-1"}, headers=client
         )
     ).json()
-    me = emu.headers("client", access_token=signed["access_token"])
+    me = emu.headers("client", access_token=signed["access_token"], refresh_token=signed["refresh_token"])
     await c.post(
         "/api/v1/auth/password/update", json={"old_password": "pw-walk-1", "new_password": "pw-walk-2"}, headers=me
     )
@@ -491,7 +491,10 @@ async def _wave2_sign_in() -> tuple[dict[str, httpx.Response], dict[str, str]]:
             "/auth/password/sign-in",
             {"email": _w2_email("nobody"), "password": password},
         )
-        as_dave = emu.headers("client", access_token=dave_tokens["access_token"])
+        # With its refresh token, as the SDKs send it: a password change keeps that session (and ends the others).
+        as_dave = emu.headers(
+            "client", access_token=dave_tokens["access_token"], refresh_token=dave_tokens["refresh_token"]
+        )
         change = {"old_password": password, "new_password": password + "-2"}
         await post("auth/password/update (client)", "/auth/password/update", change, as_dave)
         await post("error: auth/password/update wrong old password", "/auth/password/update", change, as_dave)

@@ -239,7 +239,8 @@ async def test_password_reset(app: AsyncStackClientApp, emu: Emulator, wire: Wir
 
 @pytest.mark.anyio
 async def test_update_and_set_password(app: AsyncStackClientApp, emu: Emulator, wire: Wire) -> None:
-    await app.sign_up_with_password("ada@example.com", "first-password")
+    tokens = await app.sign_up_with_password("ada@example.com", "first-password")
+    elsewhere = emu.create_session(str(tokens.extra["user_id"]))  # signed in on another device too
     with pytest.raises(PasswordConfirmationMismatch):
         await app.current_user.update_password("not-it", "second-password")
     await app.current_user.update_password("first-password", "second-password")
@@ -249,6 +250,11 @@ async def test_update_and_set_password(app: AsyncStackClientApp, emu: Emulator, 
         {"old_password": "first-password", "new_password": "second-password"},
     )
     assert sent.headers["x-stack-access-token"]
+    # As on Stack, a new password ends the user's other sessions and keeps this one.
+    assert [s["id"] for s in emu.sessions(str(tokens.extra["user_id"]))] != [] and elsewhere["session_id"] not in [
+        s["id"] for s in emu.sessions(str(tokens.extra["user_id"]))
+    ]
+    assert await app.current_user.get() is not None
     with pytest.raises(BadRequestError, match="already has a password"):
         await app.current_user.set_password("third-password")
 

@@ -223,11 +223,20 @@ async def password_update(ctx: Ctx) -> Response:
     data = body_of(
         ctx, {"old_password": Field("string", required=True), "new_password": Field("string", required=True)}
     )
+    if not auth.project.config.password_auth_enabled:
+        raise known.password_authentication_not_enabled()
+    _check_password(str(data["new_password"]))
     if user.password_hash is None:
         raise known.user_does_not_have_password()
     if not await verify_password_async(str(data["old_password"]), user.password_hash):
         raise known.password_confirmation_mismatch()
     await _store_password(ctx, user, str(data["new_password"]))
+    # As Stack does: every other session of the user ends (all of them when no refresh token was sent).
+    keep = ctx.request.headers.get("x-stack-refresh-token")
+    with ctx.services.store.lock:
+        project = auth.project
+        for session in [s for s in project.sessions.values() if s.user_id == user.id and s.refresh_token != keep]:
+            project.delete_session(session.id)
     return success_response()
 
 
@@ -270,6 +279,8 @@ async def reset_password(ctx: Ctx) -> Response:
     password = str(data["password"])
     with ctx.services.store.lock:
         _take_code(ctx, project, "password_reset", code, use=False)
+    if not project.config.password_auth_enabled:
+        raise known.password_authentication_not_enabled()
     _check_password(password)
     new_hash = await hash_password_async(password, ctx.services.password_iterations)
     with ctx.services.store.lock:
@@ -278,8 +289,6 @@ async def reset_password(ctx: Ctx) -> Response:
         if user is None:
             raise known.user_not_found()
         user.password_hash = new_hash
-        # Opening the mail proves the address: Stack marks it verified.
-        user.primary_email_verified = True
     return success_response()
 
 
