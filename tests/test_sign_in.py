@@ -29,6 +29,7 @@ from stack_auth.errors import (
     EmailPasswordMismatch,
     InvalidArgumentError,
     InvalidTotpCode,
+    MalformedResponseError,
     MultiFactorAuthenticationRequired,
     OAuthCallbackError,
     PasswordAuthenticationNotEnabled,
@@ -652,3 +653,25 @@ def test_sync_sign_ins_from_threads_do_not_interleave(sync_app: StackClientApp, 
     store.set(None, refresh)
     user = sync_app.current_user.get()
     assert user is not None and user.id == holder
+
+
+@pytest.mark.anyio
+async def test_malformed_answer_and_apps_without_a_store(
+    app: AsyncStackClientApp, emu: Emulator, http: httpx.AsyncClient, store: TokenStore
+) -> None:
+    await app.sign_up_with_password("ada@example.com", "correct-horse")
+    emu.faults.script("POST /auth/password/sign-in", status=200, body={"user_id": "no tokens here"})
+    with pytest.raises(MalformedResponseError, match="no access_token"):
+        await app.sign_in_with_password("ada@example.com", "correct-horse")
+    assert store.is_empty
+
+    async with AsyncStackClientApp(
+        project_id=emu.project_id,
+        publishable_client_key=emu.publishable_client_key,
+        base_url=BASE_URL,
+        http_client=http,
+        token_store=None,
+    ) as stateless:  # a backend acting for many users: the tokens are returned, nothing is stored
+        tokens = await stateless.sign_in_with_password("ada@example.com", "correct-horse")
+        user = await stateless.current_user.get(tokens=tokens)
+        assert user is not None and user.primary_email == "ada@example.com"

@@ -73,12 +73,13 @@ class AsyncSignIn:
                 access = await self._tokens.usable_access_token(store)
                 if access is not None:
                     headers = {"x-stack-access-token": access, "x-stack-allow-anonymous-user": "true"}
+        url = self._transport.url(path)
         if store is None:
-            return _session_tokens(await self._transport.request("POST", path, json=json, form=form), path)
+            return _session_tokens(await self._transport.request("POST", path, json=json, form=form), url)
         async with store.async_refresh_lock:
             try:
                 data = await self._transport.request("POST", path, json=json, form=form, headers=headers)
-                tokens = _session_tokens(data, path)
+                tokens = _session_tokens(data, url)
             except StackAuthApiError:
                 if not headers:
                     store.clear()
@@ -331,7 +332,8 @@ class AsyncSignIn:
         return tokens
 
 
-def _session_tokens(data: Any, path: str) -> SessionTokens:
+def _session_tokens(data: Any, url: str) -> SessionTokens:
+    """The session of a sign-in answer (its other keys, e.g. ``user_id`` and ``is_new_user``, go to ``extra``)."""
     if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
-        raise MalformedResponseError(f"the {path} answer has no access_token", status=200, method="POST", url=path)
+        raise MalformedResponseError("the sign-in answer has no access_token", status=200, method="POST", url=url)
     return structure(data, SessionTokens)
