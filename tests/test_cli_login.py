@@ -184,6 +184,33 @@ async def test_cli_login_through_the_web_app(
 
 
 @pytest.mark.anyio
+async def test_an_anonymous_session_offered_to_the_web_app(app: AsyncStackClientApp, emu: Emulator) -> None:
+    anonymous = await app.sign_up_anonymously()
+    browser = AsyncBrowser()
+    seen: list[Any] = []
+
+    async def confirm_page() -> None:
+        """The web app sees the login brings an anonymous session, takes it over, and completes with it."""
+        await browser.opened.wait()
+        login_code = login_code_of(browser.urls[0])
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emu.asgi_app), base_url=BASE_URL) as web:
+            url, headers = "/api/v1/auth/cli/complete", emu.headers("client")
+            for mode in ("check", "claim-anon-session"):
+                r = await web.post(url, json={"login_code": login_code, "mode": mode}, headers=headers)
+                seen.append(r.json())
+            refresh = seen[-1]["refresh_token"]
+            await web.post(url, json={"login_code": login_code, "refresh_token": refresh}, headers=headers)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(confirm_page)
+        tokens = await app.cli_login(
+            app_url=APP_URL, open_browser=browser, poll_interval=0.05, anon_refresh_token=str(anonymous.refresh_token)
+        )
+    assert seen[0] == {"cli_session_state": "anonymous"}
+    assert tokens.refresh_token == anonymous.refresh_token  # the CLI goes on as the same (anonymous) user
+
+
+@pytest.mark.anyio
 async def test_expired_login(app: AsyncStackClientApp, emu: Emulator) -> None:
     def never_signs_in(url: str) -> None:
         emu.advance_time(331)  # the user walks away for longer than the attempt lives (timeout + 30 s)

@@ -27,6 +27,7 @@ from stack_auth._exceptions import (
     RateLimitError,
 )
 from stack_auth._known_errors import CliAuthExpiredError, CliAuthUsedError
+from stack_auth._validate import text_arg
 
 logger = logging.getLogger("stack_auth")
 
@@ -51,6 +52,7 @@ class AsyncCliLogin:
         prompt_link: Callable[[str, str], object] | None,
         poll_interval: float,
         confirm_path: str,
+        anon_refresh_token: str | None = None,
     ) -> None:
         parts = urlsplit(app_url) if isinstance(app_url, str) else None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
@@ -67,6 +69,9 @@ class AsyncCliLogin:
         self._timeout = float(timeout)
         self._prompt_link = prompt_link
         self._interval = float(poll_interval)
+        self._anon_refresh_token = (
+            None if anon_refresh_token is None else text_arg(anon_refresh_token, "anon_refresh_token")
+        )
 
     async def run(self) -> str:
         """The refresh token of the session the user signed in with in the browser."""
@@ -74,7 +79,9 @@ class AsyncCliLogin:
         # The attempt outlives our own deadline a little, so that giving up is always ours to say (a timeout), not
         # a race with the server's expiry.
         lifetime = min(int((self._timeout + ATTEMPT_GRACE_SECONDS) * 1000), MAX_CLI_ATTEMPT_MILLIS)
-        body = {"expires_in_millis": lifetime}
+        body: dict[str, object] = {"expires_in_millis": lifetime}
+        if self._anon_refresh_token is not None:
+            body["anon_refresh_token"] = self._anon_refresh_token
         attempt = await self._transport.request("POST", "/auth/cli", json=body)
         polling_code, login_code = attempt.get("polling_code"), attempt.get("login_code")
         if not isinstance(polling_code, str) or not isinstance(login_code, str):

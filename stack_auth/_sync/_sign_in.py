@@ -291,6 +291,7 @@ class SignIn:
         prompt_link: Callable[[str, str], object] | None = None,
         poll_interval: float = 2.0,
         confirm_path: str = "/handler/cli-auth-confirm",
+        anon_refresh_token: str | None = None,
     ) -> SessionTokens:
         """Sign the user of a command-line tool in through their browser (Stack's ``promptCliLogin``).
 
@@ -305,6 +306,8 @@ class SignIn:
         function taking the URL), handed to ``prompt_link(url, login_code)`` instead when given, or printed when no
         browser can be opened; then ``/auth/cli/poll`` is polled every ``poll_interval`` seconds (longer after a
         429) until the web app completes the login. The session is stored and returned.
+        ``anon_refresh_token``: an anonymous user's session the web app may take over (its confirm page then sees
+        ``cli_session_state: "anonymous"`` and can claim it instead of signing in).
 
         Raises :class:`~stack_auth.errors.CliAuthExpiredError` / :class:`~stack_auth.errors.CliAuthUsedError` for a
         login code that expired or was used, :class:`~stack_auth.errors.CliLoginTimeoutError` after ``timeout``
@@ -318,6 +321,7 @@ class SignIn:
             prompt_link=prompt_link,
             poll_interval=poll_interval,
             confirm_path=confirm_path,
+            anon_refresh_token=anon_refresh_token,
         )
         store = self._tokens.state.default_store
         if store is not None and not store.is_empty and self.current_user.get() is not None:
