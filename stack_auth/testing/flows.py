@@ -52,7 +52,6 @@ class OAuthRequest:
     state: str = field(repr=False)
     code_challenge: str = field(repr=False)
     after_callback_redirect_url: str | None
-    anonymous_user_id: str | None
     #: The code the emulated provider sent back to Stack's callback (set by its consent page).
     provider_code: str | None = field(default=None, repr=False)
 

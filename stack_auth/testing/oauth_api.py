@@ -23,7 +23,6 @@ from stack_auth.testing.operations import create_user
 from stack_auth.testing.redirects import check_redirect_url
 from stack_auth.testing.signin_api import signed_in
 from stack_auth.testing.state import Project, Store
-from stack_auth.testing.validation import Validator
 from stack_auth.testing.wire import Response, StatusError, dumps, json_response
 
 _OAUTH_CODE_LIFETIME_MS = 10 * 60 * 1000
@@ -51,6 +50,7 @@ _AUTHORIZE_OPTIONAL = (
 
 
 def with_query(url: str, **params: str) -> str:
+    """``url`` with ``params`` added to its query (what a redirect back to an app carries)."""
     parts = urlsplit(url)
     query = [*parse_qsl(parts.query, keep_blank_values=True), *params.items()]
     return urlunsplit(parts._replace(query=urlencode(query)))
@@ -65,7 +65,7 @@ def _redirect(location: str, json_mode: bool) -> Response:
 async def oauth_authorize(ctx: Ctx) -> Response:
     q = ctx.request.query
     provider = ctx.request.params["provider_id"]
-    v = Validator(ctx.request.method, ctx.request.full_path.split("?")[0])
+    v = ctx.validator()
     for name in _AUTHORIZE_REQUIRED:
         if name not in q:
             v.fail(f"query.{name} must be defined")
@@ -92,7 +92,7 @@ async def oauth_authorize(ctx: Ctx) -> Response:
     with store.lock:
         inner_state = store.ids.secret(43)
         project.flows.oauth_requests[inner_state] = OAuthRequest(
-            provider, q["redirect_uri"], q["state"], q["code_challenge"], q.get("after_callback_redirect_url"), None
+            provider, q["redirect_uri"], q["state"], q["code_challenge"], q.get("after_callback_redirect_url")
         )
     # To the provider's consent page (emulated in the control API), which answers Stack's callback.
     provider_query = {
