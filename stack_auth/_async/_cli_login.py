@@ -83,6 +83,8 @@ class AsyncCliLogin:
         if self._anon_refresh_token is not None:
             body["anon_refresh_token"] = self._anon_refresh_token
         attempt = await self._transport.request("POST", "/auth/cli", json=body)
+        if not isinstance(attempt, dict):
+            attempt = {}
         polling_code, login_code = attempt.get("polling_code"), attempt.get("login_code")
         if not isinstance(polling_code, str) or not isinstance(login_code, str):
             raise MalformedResponseError(
