@@ -311,6 +311,8 @@ async def test_anonymous_user_upgraded_by_sign_up(app: AsyncStackClientApp, stor
     assert sent.headers["x-stack-allow-anonymous-user"] == "true"
     upgraded = await app.current_user.get()
     assert upgraded is not None and upgraded.id == user.id and not upgraded.is_anonymous
+    assert upgraded.signed_up_at is not None and user.signed_up_at is not None
+    assert upgraded.signed_up_at > user.signed_up_at  # Stack records the upgrade as the sign-up
     assert upgraded.primary_email == "ada@example.com"
     assert store.snapshot() == (tokens.access_token, tokens.refresh_token)
 

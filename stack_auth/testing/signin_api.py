@@ -161,7 +161,7 @@ def _sign_up(ctx: Ctx, project: Project, auth: Auth, fields: dict[str, Any], pas
         project.set_email(current, fields["primary_email"], fields["primary_email_verified"], True)
         current.password_hash = password_hash or current.password_hash
         current.otp_auth_enabled = bool(fields.get("otp_auth_enabled", current.otp_auth_enabled))
-        current.is_anonymous = False
+        project.upgrade_anonymous(current, ctx.services.store.clock.tick_ms())
         return current
     user, _ = create_user(ctx.services.store, project, fields, password_hash)
     return user

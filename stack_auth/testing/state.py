@@ -229,6 +229,15 @@ class Project:
         bisect.insort(self.order, (user.signed_up_at, user.id))
         self.user_teams[user.id] = {}
 
+    def upgrade_anonymous(self, user: User, now_ms: int) -> None:
+        """An anonymous user signs up: no longer anonymous, and signed up now (as Stack records it)."""
+        i = bisect.bisect_left(self.order, (user.signed_up_at, user.id))
+        if i < len(self.order) and self.order[i] == (user.signed_up_at, user.id):
+            del self.order[i]
+        user.is_anonymous = False
+        user.signed_up_at = now_ms
+        bisect.insort(self.order, (now_ms, user.id))
+
     def set_email(self, user: User, email: str | None, verified: bool, auth_enabled: bool) -> None:
         """Change a user's primary email, keeping the auth-email index unique."""
         old = user.primary_email if user.primary_email_auth_enabled else None
