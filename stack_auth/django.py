@@ -19,6 +19,14 @@ or without it. The token comes from the ``x-stack-auth`` header (JSON ``{"access
 ``x-stack-access-token``, else ``Authorization: Bearer``, and is verified locally
 (:meth:`~stack_auth.StackServerApp.verify_access_token`). One Stack app per process, made on first use from
 ``settings.STACK_AUTH`` (or set it with :func:`set_stack_app`). Async views are not supported here.
+
+Stack's webhooks, verified (extra ``webhooks``; the secret from ``STACK_WEBHOOK_SECRET`` unless given)::
+
+    from stack_auth.django import stack_webhook
+
+    @stack_webhook                         # POST only, CSRF exempt; JSON 400 saying why when refused
+    def receive(request, event):           # event: a stack_auth.webhooks event (UserCreated, ...)
+        return HttpResponse(status=204)
 """
 
 from __future__ import annotations
@@ -26,16 +34,19 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar, cast, overload
 
 from django.conf import settings  # type: ignore[import-untyped]
-from django.http import HttpRequest, HttpResponse, JsonResponse  # type: ignore[import-untyped]
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse  # type: ignore[import-untyped]
+from django.views.decorators.csrf import csrf_exempt  # type: ignore[import-untyped]
 
 from stack_auth._sync._app import StackServerApp
 from stack_auth._sync._client_app import StackClientApp
 from stack_auth.tokens import AccessTokenClaims, AuthFailure, check_request
+from stack_auth.webhooks import DEFAULT_TOLERANCE, WebhookVerificationError, verify_webhook
 
-__all__ = ["StackAuthMiddleware", "get_stack_app", "set_stack_app", "stack_login_required"]
+__all__ = ["StackAuthMiddleware", "get_stack_app", "set_stack_app", "stack_login_required", "stack_webhook"]
 
 F = TypeVar("F", bound=Callable[..., HttpResponse])
 
@@ -111,5 +122,38 @@ def stack_login_required(
             return func(request, *args, **kwargs)
 
         return cast(F, wrapper)
+
+    return decorate(view) if view is not None else decorate
+
+
+@overload
+def stack_webhook(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]: ...
+@overload
+def stack_webhook(
+    *, secret: str | None = None, tolerance: timedelta = DEFAULT_TOLERANCE
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]: ...
+def stack_webhook(
+    view: Callable[..., HttpResponse] | None = None,
+    *,
+    secret: str | None = None,
+    tolerance: timedelta = DEFAULT_TOLERANCE,
+) -> Callable[..., HttpResponse] | Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Make a view a Stack webhook receiver: it runs as ``view(request, event, ...)`` with the verified event
+    (:func:`~stack_auth.webhooks.verify_webhook` of the raw body and headers). POST only (405 otherwise), exempt
+    from CSRF (the signature is the proof), JSON 400 saying why when refused. ``secret`` defaults to
+    ``STACK_WEBHOOK_SECRET``."""
+
+    def decorate(func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(func)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method != "POST":
+                return HttpResponseNotAllowed(["POST"])
+            try:
+                event = verify_webhook(request.body, request.headers, secret=secret, tolerance=tolerance)
+            except WebhookVerificationError as exc:
+                return JsonResponse({"detail": str(exc)}, status=400)
+            return func(request, event, *args, **kwargs)
+
+        return cast(Callable[..., HttpResponse], csrf_exempt(wrapper))
 
     return decorate(view) if view is not None else decorate

@@ -22,22 +22,35 @@ The token comes from the ``x-stack-auth`` header (JSON ``{"accessToken", "refres
 ``x-stack-access-token``, else ``Authorization: Bearer``, and is verified locally
 (:meth:`~stack_auth.StackServerApp.verify_access_token`). Refusals are JSON 401 answers with a
 ``WWW-Authenticate: Bearer`` header and no detail of why; Stack being unreachable is 503.
+
+Stack's webhooks, verified (extra ``webhooks``; the secret from ``STACK_WEBHOOK_SECRET`` unless given)::
+
+    from stack_auth.flask import verify_webhook_request
+    from stack_auth.webhooks import UserCreated
+
+    @app.post("/webhooks/stack")
+    def stack_webhook():
+        event = verify_webhook_request()       # JSON 400 saying why when the delivery is refused
+        if isinstance(event, UserCreated): ...
+        return "", 204
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar, cast, overload
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, abort, current_app, g, jsonify, make_response, request
 from flask.typing import ResponseReturnValue
 
 from stack_auth._sync._app import StackServerApp
 from stack_auth._sync._client_app import StackClientApp
 from stack_auth.tokens import AccessTokenClaims, AuthFailure, check_request
+from stack_auth.webhooks import DEFAULT_TOLERANCE, WebhookEvent, WebhookVerificationError, verify_webhook
 
-__all__ = ["StackAuth", "current_user", "get_stack_app", "login_required"]
+__all__ = ["StackAuth", "current_user", "get_stack_app", "login_required", "verify_webhook_request"]
 
 EXTENSION_KEY = "stack_auth"
 F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
@@ -107,3 +120,13 @@ def login_required(
         return cast(F, wrapper)
 
     return decorate(view) if view is not None else decorate
+
+
+def verify_webhook_request(secret: str | None = None, *, tolerance: timedelta = DEFAULT_TOLERANCE) -> WebhookEvent:
+    """The verified event of the current request, a Stack webhook delivery (its raw body and headers, through
+    :func:`~stack_auth.webhooks.verify_webhook`); a refused one ends the request with a JSON 400 saying why.
+    ``secret`` defaults to ``STACK_WEBHOOK_SECRET``."""
+    try:
+        return verify_webhook(request.get_data(), request.headers, secret=secret, tolerance=tolerance)
+    except WebhookVerificationError as exc:
+        abort(make_response(jsonify(detail=str(exc)), 400))

@@ -677,3 +677,30 @@ async def test_malformed_answer_and_apps_without_a_store(
         tokens = await stateless.sign_in_with_password("ada@example.com", "correct-horse")
         user = await stateless.current_user.get(tokens=tokens)
         assert user is not None and user.primary_email == "ada@example.com"
+
+
+@pytest.mark.anyio
+async def test_sign_ups_upgrades_and_resets_are_announced_by_webhook(app: AsyncStackClientApp, emu: Emulator) -> None:
+    emu.webhooks.retry_schedule = ()
+    emu.webhooks.add_endpoint("http://127.0.0.1:9/hooks")  # nobody listens: the announcements are what counts here
+    try:
+        await app.sign_up_anonymously()
+        await app.sign_up_with_password("ada@example.com", "correct-horse")  # the upgrade
+        await app.send_password_reset_code("ada@example.com", callback_url=RESET)
+        await app.reset_password(emu.last_code("ada@example.com"), "correct-horse-2")
+        await app.send_sign_in_code("new@example.com", callback_url=MAGIC)
+        await app.sign_in_with_code(emu.last_code("new@example.com"))
+        announced = [(d.event_type, json.loads(d.body)["data"]) for d in emu.webhooks.deliveries]
+    finally:
+        emu.webhooks.close()
+    users = [
+        (kind, data.get("primary_email"), data.get("is_anonymous"))
+        for kind, data in announced
+        if kind.startswith("user.")
+    ]
+    assert users == [
+        ("user.created", None, True),
+        ("user.updated", "ada@example.com", False),
+        ("user.updated", "ada@example.com", False),
+        ("user.created", "new@example.com", False),
+    ]

@@ -4,6 +4,7 @@ Prints the base URL, the project id and its keys, then serves until SIGINT or SI
 
     python -m stack_auth.testing --port 8102
     python -m stack_auth.testing --port 0 --project-id my-project --seed 1
+    python -m stack_auth.testing --webhook http://127.0.0.1:8000/webhooks/stack   # prints the endpoint's secret
 """
 
 from __future__ import annotations
@@ -30,13 +31,21 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds (default: 600)",
     )
     p.add_argument("--no-personal-team", action="store_true", help="do not create a team for each new user")
+    p.add_argument(
+        "--webhook",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="send the webhooks Stack would send to URL (repeatable); prints each endpoint's whsec_ secret",
+    )
     p.add_argument("--log-level", default="warning")
     p.add_argument("--http", default="auto", help="uvicorn HTTP implementation: auto, h11 or httptools")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     from stack_auth.testing.emulator import Emulator
     from stack_auth.testing.server import bind_socket, make_server, url_of
 
@@ -48,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         access_token_lifetime=args.access_token_lifetime,
         create_personal_team=not args.no_personal_team,
     )
+    secrets: list[tuple[str, str]] = []
+    for endpoint in args.webhook:
+        try:
+            secrets.append((endpoint, emu.webhooks.add_endpoint(endpoint)))
+        except ValueError as exc:
+            parser.error(str(exc))
     sock = bind_socket(args.host, args.port)
     url = url_of(sock)
     print(f"Stack Auth emulator listening on {url}", flush=True)
@@ -56,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  publishable client key: {emu.publishable_client_key}")
     print(f"  secret server key:      {emu.secret_server_key}")
     print(f"  control API:            {url}/__emulator__/ (faults, stats, reset)", flush=True)
+    for endpoint, secret in secrets:
+        print(f"  webhook:                {endpoint}  secret {secret}", flush=True)
     server = make_server(emu.asgi_app, log_level=args.log_level, http=args.http)
     stop_signals: list[int] = []
 

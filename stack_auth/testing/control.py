@@ -16,6 +16,10 @@
 ``POST /time``               ``{"advance": seconds}``: move the emulator's clock forward (token expiry)
 ``GET /users``               ``?project_id=``: every user as the server reads it
 ``GET /oauth/{p}/authorize`` the emulated OAuth provider ``p``: consents at once, 307 back to Stack's callback
+
+``GET /webhooks``            ``{"deliveries": [...]}``: every webhook delivery, its attempts and payload
+``POST /webhooks``           ``{"url": ..., "secret"?: ..., "project_id"?: ...}``: add an endpoint; answers its secret
+``POST /webhooks/flush``     ``{"timeout"?: seconds}``: wait until every delivery is done (400 when time runs out)
 ===========================  =======================================================================================
 
 Control routes bypass faults and stats. Errors answer 400 ``{"error": "..."}``.
@@ -111,6 +115,27 @@ def control_routes(emu: Emulator) -> list[BaseRoute]:
             return _error(exc)
         return RedirectResponse(location, status_code=307)
 
+    async def webhooks(request: Request) -> JSONResponse:
+        if request.method == "POST":
+            try:
+                body = await _json(request)
+                url = body.get("url")
+                if not isinstance(url, str):
+                    raise ValueError('"url" (a string) is required')
+                secret = emu.webhooks.add_endpoint(url, body.get("secret"), project_id=body.get("project_id"))
+            except (ValueError, TypeError, KeyError) as exc:
+                return _error(exc)
+            return JSONResponse({"url": url, "secret": secret}, status_code=201)
+        return JSONResponse({"deliveries": [d.describe() for d in emu.webhooks.deliveries]})
+
+    async def flush_webhooks(request: Request) -> JSONResponse:
+        try:
+            body = await _json(request)
+            await emu.webhooks.aflush(float(body.get("timeout", 30)))
+        except (ValueError, TypeError, TimeoutError) as exc:
+            return _error(exc)
+        return JSONResponse({"success": True})
+
     return [
         Route("/health", health, methods=["GET"]),
         Route("/oauth/{provider}/authorize", oauth_provider, methods=["GET"]),
@@ -120,4 +145,6 @@ def control_routes(emu: Emulator) -> list[BaseRoute]:
         Route("/projects", projects, methods=["GET", "POST"]),
         Route("/time", time, methods=["POST"]),
         Route("/users", users, methods=["GET"]),
+        Route("/webhooks", webhooks, methods=["GET", "POST"]),
+        Route("/webhooks/flush", flush_webhooks, methods=["POST"]),
     ]

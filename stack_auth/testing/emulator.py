@@ -20,6 +20,7 @@ from stack_auth.testing.tokens import TokenService
 from stack_auth.testing.users_api import CREATE_FIELDS
 from stack_auth.testing.validation import Validator
 from stack_auth.testing.views import session_view, team_server, user_server
+from stack_auth.testing.webhooks import Webhooks
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -80,6 +81,8 @@ class Emulator:
         #: Per-route request statistics (see :class:`~stack_auth.testing.stats.Stats`).
         self.stats = Stats()
         self._services = Services(self._store, self._tokens, password_hash_iterations, base_url)
+        #: The webhooks Stack would send, delivered to endpoints (see :class:`~stack_auth.testing.webhooks.Webhooks`).
+        self.webhooks = Webhooks(project_id, seed=seed)
         self.project_id = project_id
         self.publishable_client_key = publishable_client_key
         self.secret_server_key = secret_server_key
@@ -169,7 +172,7 @@ class Emulator:
                 secret_server_key if secret_server_key is not None else f"ssk_{ids.secret(40)}",
                 **settings,
             )
-            self._store.projects[pid] = Project(config)
+            self._store.projects[pid] = Project(config, on_change=self.webhooks.announce)
             return config
 
     def project(self, project_id: str | None = None) -> ProjectConfig:
@@ -380,7 +383,9 @@ class Emulator:
             with self._store.lock:
                 for pid, project in list(self._store.projects.items()):
                     self._store.projects[pid] = Project(
-                        project.config, permission_definitions=dict(project.permission_definitions)
+                        project.config,
+                        permission_definitions=dict(project.permission_definitions),
+                        on_change=project.on_change,
                     )
         if faults:
             self.faults.clear()

@@ -7,6 +7,7 @@ value to its keys, types and nulls, to compare an answer with a real one regardl
     doc = load_document(spec_dir / "openapi-server.json")
     errors = validate_response(doc, "GET", "/users/{user_id}", 200, body)   # [] when it conforms
     assert shape(body) == shape(sample["body"])
+    errors = validate_webhook(load_document(spec_dir / "openapi-webhooks.json"), "user.created", payload)
 
 ``validate_response`` needs ``jsonschema`` (a development dependency, imported on first use).
 """
@@ -59,12 +60,32 @@ def response_schema(doc: dict[str, Any], method: str, template: str, status: int
 
 def validate_response(doc: dict[str, Any], method: str, template: str, status: int, body: Any) -> list[str]:
     """Schema violations of ``body`` (empty when it conforms or when no schema exists for it)."""
-    jsonschema = importlib.import_module("jsonschema")
     schema = response_schema(doc, method, template, status)
+    return [] if schema is None else _violations(schema, body)
+
+
+def webhook_schema(doc: dict[str, Any], event_type: str) -> dict[str, Any] | None:
+    """The (nullable-read) JSON schema of a webhook event's payload (``openapi-webhooks.json``), or None."""
+    operation = doc.get("webhooks", {}).get(event_type, {}).get("post")
+    if operation is None:
+        return None
+    schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
     if schema is None:
-        return []
+        return None
+    result: dict[str, Any] = nullable_schema(schema)
+    return result
+
+
+def validate_webhook(doc: dict[str, Any], event_type: str, payload: Any) -> list[str]:
+    """Schema violations of a webhook payload ``{"type", "data"}``; an event type the document lacks is one."""
+    schema = webhook_schema(doc, event_type)
+    return [f"no schema for {event_type}"] if schema is None else _violations(schema, payload)
+
+
+def _violations(schema: dict[str, Any], value: Any) -> list[str]:
+    jsonschema = importlib.import_module("jsonschema")
     validator = jsonschema.Draft202012Validator(schema)
-    return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in validator.iter_errors(body)]
+    return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in validator.iter_errors(value)]
 
 
 def shape(value: Any) -> Any:

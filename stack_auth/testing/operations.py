@@ -7,7 +7,7 @@ from typing import Any
 from stack_auth.testing import known
 from stack_auth.testing.state import Project, Session, Store, Team, User
 from stack_auth.testing.tokens import TokenService
-from stack_auth.testing.views import user_server
+from stack_auth.testing.views import team_server, user_server
 from stack_auth.testing.wire import StatusError
 
 
@@ -94,6 +94,8 @@ def create_user(
     if wants_team:
         team = create_team(store, project, {"display_name": personal_team_name(user)}, creator_user_id=user.id)
         user.selected_team_id = team.id
+    # After the personal team's team.created, with the create answer (no selected team), as Stack sends it.
+    project.announce("user.created", lambda: answer)
     return user, answer
 
 
@@ -113,6 +115,7 @@ def create_team(store: Store, project: Project, data: dict[str, Any], *, creator
     project.insert_team(team)
     if creator_user_id is not None:
         project.add_member(team.id, creator_user_id, creator=True)
+    project.announce("team.created", lambda: team_server(team))
     return team
 
 

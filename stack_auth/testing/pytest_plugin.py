@@ -33,11 +33,13 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
-def stack_emulator() -> Emulator:
+def stack_emulator() -> Iterator[Emulator]:
     """A fresh emulator for this test."""
     from stack_auth.testing.emulator import Emulator
 
-    return Emulator(seed=0)
+    emulator = Emulator(seed=0)
+    yield emulator
+    emulator.webhooks.close()  # ends the delivery threads of the endpoints the test added, if any
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from stack_auth.testing.passwords import hash_password_async, verify_password_as
 from stack_auth.testing.redirects import check_redirect_url
 from stack_auth.testing.state import Project, User
 from stack_auth.testing.validation import Field
+from stack_auth.testing.views import user_server
 from stack_auth.testing.wire import Response, StatusError, json_response, success_response
 
 _MINUTE_MS = 60 * 1000
@@ -162,6 +163,7 @@ def _sign_up(ctx: Ctx, project: Project, auth: Auth, fields: dict[str, Any], pas
         current.password_hash = password_hash or current.password_hash
         current.otp_auth_enabled = bool(fields.get("otp_auth_enabled", current.otp_auth_enabled))
         project.upgrade_anonymous(current, ctx.services.store.clock.tick_ms())
+        project.announce("user.updated", lambda: user_server(project, current))
         return current
     user, _ = create_user(ctx.services.store, project, fields, password_hash)
     return user
@@ -289,6 +291,8 @@ async def reset_password(ctx: Ctx) -> Response:
         if user is None:
             raise known.user_not_found()
         user.password_hash = new_hash
+        # Stack resets through its users CRUD, which announces the change.
+        project.announce("user.updated", lambda: user_server(project, user))
     return success_response()
 
 

@@ -13,6 +13,7 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,6 +181,11 @@ class Ids:
         return "".join(self.rng.choices(self._ALPHABET, k=length))
 
 
+#: Receives each change Stack announces by webhook: ``(project, event type, data factory)``. Called with the store
+#: lock held, so it must not block; it calls the factory at once (a snapshot) only when someone listens.
+ChangeSink = Callable[["Project", str, Callable[[], dict[str, Any]]], None]
+
+
 @dataclass
 class Project:
     """One project's data. Methods expect the store lock to be held."""
@@ -206,10 +212,17 @@ class Project:
     mail: list[SentMail] = field(default_factory=list)
     #: Pending sign-in codes, CLI logins and OAuth grants (see :mod:`stack_auth.testing.flows`).
     flows: SignInFlows = field(default_factory=SignInFlows)
+    #: Where changes are announced (the emulator's webhooks); None drops them.
+    on_change: ChangeSink | None = field(default=None, repr=False)
 
     @property
     def id(self) -> str:
         return self.config.project_id
+
+    def announce(self, event_type: str, data: Callable[[], dict[str, Any]]) -> None:
+        """Announce a change as the webhook event Stack sends for it (``data`` builds its payload's data)."""
+        if self.on_change is not None:
+            self.on_change(self, event_type, data)
 
     def send_mail(self, to: str, kind: str, code: str, callback_url: str | None, now_ms: int) -> SentMail:
         """Record the mail Stack would send to ``to``: a link to ``callback_url`` carrying ``code``."""
@@ -253,7 +266,10 @@ class Project:
         user.primary_email_auth_enabled = auth_enabled
 
     def delete_user(self, user_id: str) -> None:
+        """Remove a user with its memberships, permissions and sessions; announce as Stack does: one
+        ``team_membership.deleted`` per team (oldest team first), then ``user.deleted`` with those teams."""
         user = self.users.pop(user_id)
+        team_ids = sorted(self.user_teams.get(user_id, {}), key=lambda t: self.teams[t].created_at)
         if user.primary_email is not None and self.auth_emails.get(user.primary_email) == user_id:
             del self.auth_emails[user.primary_email]
         i = bisect.bisect_left(self.order, (user.signed_up_at, user_id))
@@ -264,6 +280,9 @@ class Project:
             self.team_permissions.pop((team_id, user_id), None)
         for session in [s for s in self.sessions.values() if s.user_id == user_id]:
             self.delete_session(session.id)
+        for team_id in team_ids:
+            self.announce_membership("team_membership.deleted", team_id, user_id)
+        self.announce("user.deleted", lambda: {"id": user_id, "teams": [{"id": t} for t in team_ids]})
 
     # --- teams ---------------------------------------------------------------------------------------------------
 
@@ -272,7 +291,9 @@ class Project:
         self.members[team.id] = {}
 
     def delete_team(self, team_id: str) -> None:
+        """Remove a team with its memberships and their permissions (Stack announces only ``team.deleted``)."""
         del self.teams[team_id]
+        self.announce("team.deleted", lambda: {"id": team_id})
         for user_id in self.members.pop(team_id, {}):
             self.user_teams.get(user_id, {}).pop(team_id, None)
             self.team_permissions.pop((team_id, user_id), None)
@@ -281,15 +302,32 @@ class Project:
                 user.selected_team_id = None
 
     def add_member(self, team_id: str, user_id: str, *, creator: bool) -> None:
-        """Add a membership and grant the default permissions (creator or member ones)."""
+        """Add a membership and grant the default permissions (creator or member ones).
+
+        A member's is announced (``team_membership.created``, then ``team_permission.created`` per default
+        permission); a creator's is not: Stack adds the creator inside the team create, past its webhook senders.
+        """
         self.members[team_id][user_id] = None
         self.user_teams[user_id][team_id] = None
         defaults = (
             self.config.team_creator_default_permissions if creator else self.config.team_member_default_permissions
         )
         self.team_permissions[(team_id, user_id)] = set(defaults)
+        if not creator:
+            self.announce_membership("team_membership.created", team_id, user_id)
+            for permission_id in defaults:
+                self.announce_permission("team_permission.created", team_id, user_id, permission_id)
+
+    def announce_membership(self, event_type: str, team_id: str, user_id: str) -> None:
+        """Announce ``team_membership.created`` or ``.deleted``."""
+        self.announce(event_type, lambda: {"team_id": team_id, "user_id": user_id})
+
+    def announce_permission(self, event_type: str, team_id: str, user_id: str, permission_id: str) -> None:
+        """Announce ``team_permission.created`` or ``.deleted``."""
+        self.announce(event_type, lambda: {"id": permission_id, "user_id": user_id, "team_id": team_id})
 
     def remove_member(self, team_id: str, user_id: str) -> None:
+        self.announce_membership("team_membership.deleted", team_id, user_id)
         self.members[team_id].pop(user_id, None)
         self.user_teams[user_id].pop(team_id, None)
         self.team_permissions.pop((team_id, user_id), None)

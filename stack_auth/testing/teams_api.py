@@ -15,7 +15,7 @@ from stack_auth.testing.context import Ctx
 from stack_auth.testing.operations import create_team
 from stack_auth.testing.state import Project
 from stack_auth.testing.validation import Field, Validator
-from stack_auth.testing.views import team_view
+from stack_auth.testing.views import team_server, team_view
 from stack_auth.testing.wire import Response, StatusError, json_response, success_response
 
 SERVER_TEAM_FIELDS: dict[str, Field] = {
@@ -181,6 +181,7 @@ async def update_team(ctx: Ctx) -> Response:
         team = project.teams[team_id]
         for name, value in data.items():
             setattr(team, name, value)
+        project.announce("team.updated", lambda: team_server(team))
         return json_response(team_view(team, auth.type))
 
 
@@ -297,6 +298,7 @@ async def grant_team_permission(ctx: Ctx) -> Response:
         if permission_id not in project.permission_definitions:
             raise known.permission_not_found(permission_id)
         project.team_permissions.setdefault((team_id, user_id), set()).add(permission_id)
+        project.announce_permission("team_permission.created", team_id, user_id, permission_id)
     return json_response({"id": permission_id, "user_id": user_id, "team_id": team_id}, 201)
 
 
@@ -309,6 +311,7 @@ async def revoke_team_permission(ctx: Ctx) -> Response:
     with ctx.services.store.lock:
         _ensure_permission(project, team_id, user_id, permission_id, required=False)
         project.team_permissions[(team_id, user_id)].discard(permission_id)
+        project.announce_permission("team_permission.deleted", team_id, user_id, permission_id)
     return success_response()
 
 

@@ -345,6 +345,7 @@ def apply_user_update(project: Project, user: User, data: dict[str, Any], passwo
             user.restricted_by_admin_reason = data["restricted_by_admin_reason"] or None
         if "restricted_by_admin_private_details" in data:
             user.restricted_by_admin_private_details = data["restricted_by_admin_private_details"] or None
+    project.announce("user.updated", lambda: user_server(project, user))
 
 
 ROUTES = [
