@@ -390,7 +390,7 @@ async def test_oauth_state_checked_before_any_request(app: AsyncStackClientApp, 
     assert wire.sent == []
 
     # The code without the verifier it was issued for is refused by Stack (PKCE), and nothing is stored.
-    stolen = OAuthAuthorization(auth.provider, auth.redirect_uri, auth.url, auth.state, "x" * 43)
+    stolen = OAuthAuthorization(auth.url, auth.state, "x" * 43, redirect_uri=auth.redirect_uri, provider=auth.provider)
     with pytest.raises(BadRequestError):
         await app.complete_oauth(callback, stolen)
     assert app.token_store is not None and app.token_store.is_empty

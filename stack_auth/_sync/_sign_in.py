@@ -247,7 +247,7 @@ class SignIn:
         if provider_scope is not None:
             query["provider_scope"] = text_arg(provider_scope, "provider_scope")
         url = self._transport.url(f"/auth/oauth/authorize/{provider_id}") + "?" + urlencode(query)
-        return OAuthAuthorization(provider, redirect_uri, url, state, verifier)
+        return OAuthAuthorization(url, state, verifier, redirect_uri=redirect_uri, provider=provider)
 
     def complete_oauth(self, callback_url: str, auth: OAuthAuthorization) -> SessionTokens:
         """Finish an OAuth sign-in with the URL the provider sent the browser back to: checks its ``state`` against

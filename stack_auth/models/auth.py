@@ -14,8 +14,9 @@ class OAuthAuthorization:
     secrets of this one sign-in: they never appear in ``repr`` and are never logged.
     """
 
-    provider: str
-    redirect_uri: str
     url: str = attrs.field(repr=False)
     state: str = attrs.field(repr=False)
     code_verifier: str = attrs.field(repr=False)
+    #: Where the provider sends the user back; the token exchange must name it again.
+    redirect_uri: str
+    provider: str
