@@ -110,19 +110,31 @@ def store() -> TokenStore:
     return TokenStore()
 
 
+@pytest.fixture(params=["in-process", "loopback"])
+def base_url(request: pytest.FixtureRequest, emu: Emulator) -> Iterator[str]:
+    """Where the app reaches the emulator: through httpx's ASGI transport, or over a real socket."""
+    if request.param == "in-process":
+        yield BASE_URL
+    else:
+        with emu.serve() as url:
+            yield url
+
+
 @pytest.fixture
-async def http(emu: Emulator, wire: Wire) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=emu.asgi_app)
+async def http(emu: Emulator, wire: Wire, base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=emu.asgi_app) if base_url == BASE_URL else None
     async with httpx.AsyncClient(transport=transport, event_hooks={"request": [wire]}) as client:
         yield client
 
 
 @pytest.fixture
-async def app(emu: Emulator, http: httpx.AsyncClient, store: TokenStore) -> AsyncIterator[AsyncStackClientApp]:
+async def app(
+    emu: Emulator, http: httpx.AsyncClient, store: TokenStore, base_url: str
+) -> AsyncIterator[AsyncStackClientApp]:
     async with AsyncStackClientApp(
         project_id=emu.project_id,
         publishable_client_key=emu.publishable_client_key,
-        base_url=BASE_URL,
+        base_url=base_url,
         http_client=http,
         token_store=store,
     ) as client:
@@ -670,7 +682,7 @@ async def test_malformed_answer_and_apps_without_a_store(
     async with AsyncStackClientApp(
         project_id=emu.project_id,
         publishable_client_key=emu.publishable_client_key,
-        base_url=BASE_URL,
+        base_url=app.base_url,
         http_client=http,
         token_store=None,
     ) as stateless:  # a backend acting for many users: the tokens are returned, nothing is stored
