@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import sys
 import time
-import webbrowser
 from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
@@ -102,6 +101,8 @@ class AsyncCliLogin:
             return
         opened = False
         if self._open_browser is True:
+            import webbrowser  # only command-line tools need it: not imported with the client app (subprocess etc.)
+
             try:
                 opened = webbrowser.open(url)
             except webbrowser.Error:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import sys
 import time
-import webbrowser
 from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
@@ -103,6 +102,8 @@ class CliLogin:
             return
         opened = False
         if self._open_browser is True:
+            import webbrowser  # only command-line tools need it: not imported with the client app (subprocess etc.)
+
             try:
                 opened = webbrowser.open(url)
             except webbrowser.Error:
