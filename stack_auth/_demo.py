@@ -1,4 +1,4 @@
-"""``python -m stack_auth demo``: a walk through users, teams and sessions on an embedded emulator.
+"""``python -m stack_auth demo``: a walk through users, teams, permissions and sessions on an embedded emulator.
 
 Starts :class:`stack_auth.testing.Emulator` in this process (served on 127.0.0.1 by uvicorn in a thread) and drives it
 with the async API, then with the generated sync API, printing each step. Needs the ``testing`` extra.
@@ -44,6 +44,7 @@ async def async_tour(project_id: str, secret_server_key: str, base_url: str) -> 
         say("teams.create", f"{team.display_name} id={team.id}")
         names = [t.display_name for t in await app.teams.list(user_id=ada.id)]
         say("teams.list(user_id=ada)", names)
+        await permissions_tour(app, ada.id, team.id)
         tokens = await app.sessions.create(ada.id, expires_in=timedelta(hours=1))
         say("sessions.create", f"{tokens!r} (tokens never shown)")
         sessions = await app.sessions.list(ada.id)
@@ -52,6 +53,21 @@ async def async_tour(project_id: str, secret_server_key: str, base_url: str) -> 
         say("sessions.revoke", f"{len(await app.sessions.list(ada.id))} left")
         await app.teams.delete(team.id)
         say("teams.delete", team.id)
+
+
+async def permissions_tour(app: AsyncStackServerApp, user_id: str, team_id: str) -> None:
+    """Project and team permissions, as the emulator's ``*_permissions`` options define them (see :func:`main`)."""
+    await app.users.grant_permission(user_id, "admin")
+    say("users.grant_permission 'admin'", f"has_permission -> {await app.users.has_permission(user_id, 'admin')}")
+    say(
+        "teams.has_permission '$delete_team'",
+        f"{await app.teams.has_permission(team_id, user_id, '$delete_team')} (creator: team_admin contains it)",
+    )
+    await app.teams.grant_permission(team_id, user_id, "manage_secrets")
+    held = await app.teams.has_permission(team_id, user_id, "read_secrets")
+    say("teams.has_permission 'read_secrets'", f"{held} (manage_secrets contains it)")
+    await app.users.revoke_permission(user_id, "admin")
+    say("users.revoke_permission 'admin'", f"has_permission -> {await app.users.has_permission(user_id, 'admin')}")
 
 
 def sync_tour(project_id: str, secret_server_key: str, base_url: str) -> None:
@@ -72,7 +88,10 @@ def main() -> int:
     except ImportError as exc:  # the testing extra is missing
         print(f"the demo needs the emulator: pip install 'stack-auth[testing]' ({exc})")
         return 1
-    emulator = Emulator()
+    emulator = Emulator(
+        project_permissions={"admin": []},
+        team_permissions={"read_secrets": [], "manage_secrets": ["read_secrets"]},
+    )
     with emulator.serve() as base_url:
         print(f"Stack emulator on {base_url} (project {emulator.project_id!r})")
         anyio.run(async_tour, emulator.project_id, emulator.secret_server_key, base_url)

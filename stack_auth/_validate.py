@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from stack_auth._exceptions import InvalidArgumentError
 
@@ -20,11 +20,39 @@ def uuid_arg(value: object, name: str) -> str:
     )
 
 
+def text_arg(value: object, name: str) -> str:
+    """``value`` if it is a non-empty string (not just blanks), else an error naming the argument. The value is never
+    echoed: it may be a password or a code."""
+    if not isinstance(value, str) or not value.strip():
+        shown = "an empty string" if isinstance(value, str) else type(value).__name__
+        raise InvalidArgumentError(f"{name} must be a non-empty string, got {shown}")
+    return value
+
+
+def url_arg(value: object, name: str) -> str:
+    """``value`` if it is an absolute http(s) URL (Stack puts codes in links to it), else an error naming it."""
+    if isinstance(value, str):
+        parts = urlsplit(value)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            return value
+    raise InvalidArgumentError(f"{name} must be an absolute http:// or https:// URL, got {value!r}")
+
+
+#: The length of the codes Stack puts in mailed links (verification, invitations, password reset, magic links).
+CODE_LENGTH = 45
+
+
+def code_arg(value: object, name: str = "code") -> str:
+    """A code from a link Stack mailed (45 characters), else an error that does not echo the code."""
+    if not isinstance(value, str) or len(value) != CODE_LENGTH:
+        shown = f"{len(value)} characters" if isinstance(value, str) else type(value).__name__
+        raise InvalidArgumentError(f"{name} must be the {CODE_LENGTH}-character code from the link, got {shown}")
+    return value
+
+
 def path_segment(value: object, name: str) -> str:
     """A free-form id (e.g. a permission id) made safe to put in a URL path."""
-    if not isinstance(value, str) or not value:
-        raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
-    return quote(value, safe="")
+    return quote(text_arg(value, name), safe="")
 
 
 def millis(value: timedelta, name: str, *, maximum: int) -> int:
@@ -50,22 +78,3 @@ def given(**fields: object) -> dict[str, object]:
     from stack_auth.models import NotGiven
 
     return {k: v for k, v in fields.items() if not isinstance(v, NotGiven)}
-
-
-def text_arg(value: object, name: str) -> str:
-    """A non-empty string argument (an email, a password, a code); the value itself is never echoed (secrets)."""
-    if not isinstance(value, str) or not value.strip():
-        shown = "an empty string" if isinstance(value, str) else type(value).__name__
-        raise InvalidArgumentError(f"{name} must be a non-empty string, got {shown}")
-    return value
-
-
-def absolute_url_arg(value: object, name: str) -> str:
-    """An absolute http(s) URL with a host (callback and redirect URLs: Stack links back to them)."""
-    from urllib.parse import urlsplit
-
-    if isinstance(value, str):
-        parts = urlsplit(value)
-        if parts.scheme in ("http", "https") and parts.hostname:
-            return value
-    raise InvalidArgumentError(f"{name} must be an absolute http:// or https:// URL, got {value!r}")

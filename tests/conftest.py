@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from apps import server_app_kwargs
 
-from stack_auth import AsyncStackServerApp, StackServerApp
+from stack_auth import AsyncStackClientApp, AsyncStackServerApp, StackClientApp, StackServerApp
 from stack_auth.testing import Emulator, in_process_app
 
 #: What the tests read of Stack's API, kept in the repository (``scripts/gen_test_data.py`` writes it).
@@ -57,3 +57,31 @@ async def app(request: pytest.FixtureRequest, emulator: Emulator) -> AsyncIterat
 def sync_app(emulator: Emulator, served: str) -> Iterator[StackServerApp]:
     with StackServerApp(**server_app_kwargs(emulator), base_url=served) as app:
         yield app
+
+
+@pytest.fixture
+async def client_app(app: AsyncStackServerApp, emulator: Emulator) -> AsyncIterator[AsyncStackClientApp]:
+    """A client app (no token store: calls pass ``tokens=``) beside ``app``: over the same socket, or in-process."""
+    if app.base_url.startswith("http://127.0.0.1"):
+        async with AsyncStackClientApp(
+            project_id=emulator.project_id,
+            publishable_client_key=emulator.publishable_client_key,
+            base_url=app.base_url,
+            token_store=None,
+        ) as over_socket:
+            yield over_socket
+    else:
+        async with in_process_app(emulator, AsyncStackClientApp, token_store=None) as in_process:
+            yield in_process
+
+
+@pytest.fixture
+def sync_client_app(emulator: Emulator, served: str) -> Iterator[StackClientApp]:
+    """A sync client app (no token store) on the served emulator."""
+    with StackClientApp(
+        project_id=emulator.project_id,
+        publishable_client_key=emulator.publishable_client_key,
+        base_url=served,
+        token_store=None,
+    ) as client:
+        yield client

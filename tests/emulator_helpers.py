@@ -91,3 +91,9 @@ async def sign_in(client: httpx.AsyncClient, emu: Emulator, user_id: str) -> dic
     assert r.status_code == 200, r.text
     data: dict[str, str] = r.json()
     return data
+
+
+def last_request(emu: Emulator, route: str = "*") -> tuple[str, str, dict[str, str], Any]:
+    """(method, path, query, JSON body) of the last request the emulator received on ``route``."""
+    record = emu.stats.requests(route)[-1]
+    return record.method, record.path, record.query, record.body

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -195,11 +196,71 @@ async def _walk_sign_in(emu: Emulator, c: httpx.AsyncClient) -> None:
     await c.post("/api/v1/auth/oauth/token", data=grant)
 
 
-#: Successful calls to the routes of each area added since ``_exercise_every_route`` (one function per area).
-AREA_WALKS: list[Callable[[Emulator, httpx.AsyncClient], Awaitable[None]]] = [_walk_sign_in]
-
 #: Routes Stack's OpenAPI documents leave out (their answers are still recorded and must succeed).
 UNDOCUMENTED = ("/projects/{project_id}/.well-known/jwks.json", "/auth/oauth/callback/{provider_id}")
+
+
+async def _walk_permissions(emu: Emulator, c: httpx.AsyncClient) -> None:
+    """Project permissions: grant, list (server and client), revoke."""
+    server = emu.headers("server")
+    emu.define_permissions(project={"admin": [], "owner": ["admin"]})
+    user = emu.create_user(display_name="Permitted")["id"]
+    await c.post(f"/api/v1/project-permissions/{user}/owner", json={}, headers=server)
+    await c.get("/api/v1/project-permissions", params={"user_id": user, "recursive": "true"}, headers=server)
+    client = emu.headers("client", access_token=emu.create_session(user)["access_token"])
+    await c.get("/api/v1/project-permissions", params={"user_id": "me"}, headers=client)
+    await c.delete(f"/api/v1/project-permissions/{user}/owner", headers=server)
+
+
+async def _walk_contact_channels(emu: Emulator, c: httpx.AsyncClient) -> None:
+    """Contact channels: create, list, get, update, send a code, check and use it, delete."""
+    server = emu.headers("server")
+    user = emu.create_user(primary_email="walk-cc@example.com")["id"]
+    client = emu.headers("client", access_token=emu.create_session(user)["access_token"])
+    body = {"user_id": user, "type": "email", "value": "walk-cc2@example.com", "used_for_auth": False}
+    channel = (await c.post("/api/v1/contact-channels", json=body, headers=server)).json()["id"]
+    await c.get("/api/v1/contact-channels", params={"user_id": "me"}, headers=client)
+    one = f"/api/v1/contact-channels/{user}/{channel}"
+    await c.get(one, headers=server)
+    await c.patch(one, json={"is_primary": True}, headers=server)
+    await c.post(f"{one}/send-verification-code", json={"callback_url": "http://localhost:3000/v"}, headers=server)
+    code = emu.last_code("walk-cc2@example.com")
+    await c.post("/api/v1/contact-channels/verify/check-code", json={"code": code}, headers=client)
+    await c.post("/api/v1/contact-channels/verify", json={"code": code}, headers=client)
+    await c.delete(one, headers=server)
+
+
+async def _walk_teams(emu: Emulator, c: httpx.AsyncClient) -> None:
+    """Team invitations (send, list, check, details, accept, revoke), member profiles, the current project."""
+    server = emu.headers("server")
+    owner = emu.create_user(display_name="Owner")["id"]
+    guest = emu.create_user(primary_email="guest@example.com", primary_email_verified=True)["id"]
+    team = emu.create_team("Walk invitations", creator_user_id=owner)["id"]
+    as_guest = emu.headers("client", access_token=emu.create_session(guest)["access_token"])
+    join = {"team_id": team, "email": "guest@example.com", "callback_url": "http://localhost:3000/join"}
+    await c.post("/api/v1/team-invitations/send-code", json=join, headers=server)
+    await c.get("/api/v1/team-invitations", params={"team_id": team}, headers=server)
+    await c.get("/api/v1/team-invitations", params={"user_id": "me"}, headers=as_guest)
+    code = {"code": emu.last_code("guest@example.com", kind="team_invitation")}
+    for path in ("accept/check-code", "accept/details", "accept"):
+        await c.post(f"/api/v1/team-invitations/{path}", json=code, headers=as_guest)
+    revoked = (await c.post("/api/v1/team-invitations/send-code", json=join, headers=server)).json()["id"]
+    await c.delete(f"/api/v1/team-invitations/{revoked}", params={"team_id": team}, headers=server)
+    await c.get("/api/v1/team-member-profiles", params={"team_id": team}, headers=server)
+    await c.get("/api/v1/team-member-profiles", params={"team_id": team}, headers=as_guest)
+    await c.get(f"/api/v1/team-member-profiles/{team}/{owner}", headers=server)
+    await c.patch(f"/api/v1/team-member-profiles/{team}/me", json={"display_name": "G"}, headers=as_guest)
+    await c.get("/api/v1/projects/current", headers=server)
+    await c.get("/api/v1/projects/current", headers=emu.headers("client"))
+
+
+#: Successful calls to the routes of each area added since ``_exercise_every_route`` (one function per area).
+AREA_WALKS: list[Callable[[Emulator, httpx.AsyncClient], Awaitable[None]]] = [
+    _walk_permissions,
+    _walk_contact_channels,
+    _walk_teams,
+    _walk_sign_in,
+]
 
 
 async def test_every_answer_matches_the_openapi_response_schemas() -> None:
@@ -373,6 +434,9 @@ def _sample_differences(
     text = answer.text
     for ours, theirs in (ids or {}).items():
         text = text.replace(ours, theirs)
+    if sample["status"] >= 500:  # the real backend's 500s name a random request id
+        text, expected = (re.sub(r"Request ID: \w+", "Request ID: <id>", t) for t in (text, sample["body"]))
+        return problems + ([] if text == expected else [f"{name}: text {text!r}, real {expected!r}"])
     if isinstance(sample["body"], str):  # a plain-text refusal
         return problems + ([] if text == sample["body"] else [f"{name}: text {text!r}, real {sample['body']!r}"])
     body = json.loads(text)
@@ -731,8 +795,324 @@ async def _wave2_sign_in() -> tuple[dict[str, httpx.Response], dict[str, str]]:
     return out, {attempt: "<attempt_code>"}
 
 
+W2_CREATOR = "746ad539-fd0d-42cc-95b2-6282e84170c6"
+W2_MEMBER = "4d152eaf-d9cc-4b34-aca8-0b412507c5f8"
+W2_OUTSIDER = "50cdd797-82af-41fe-bab8-06ae2be23b0e"
+W2_TEAM = "090ae400-6a90-45e6-9c0c-6489163047d5"
+W2_MISSING = "d26c85f6-6b54-4f4c-bd4f-82eb27725631"
+W2_CHANNEL = "379b8e23-99a0-427f-bb14-fd298a8baead"
+W2_BOB_CHANNEL = "25a2a2c8-5eab-4878-956d-d16af00c887e"
+
+
+def _wave2_emulator() -> Emulator:
+    """An emulator set up as the wave-2 capture set up project ``internal`` (its seeded team permissions too)."""
+    return Emulator(
+        seed=2,
+        base_url="http://127.0.0.1:8102",
+        seeded_permissions=True,
+        team_permissions={"read_secrets": [], "manage_secrets": ["read_secrets"]},
+        project_permissions={"admin": []},
+    )
+
+
+async def _wave2_permissions() -> tuple[dict[str, httpx.Response], dict[str, str]]:
+    emu = _wave2_emulator()
+    server = emu.headers("server")
+    out: dict[str, httpx.Response] = {}
+    async with client_for(emu) as c:
+        creator, member, outsider = (
+            emu.create_user(primary_email=f"{n}@example.com", primary_email_auth_enabled=True)["id"]
+            for n in ("creator", "member", "outsider")
+        )
+        team = emu.create_team("Wave 2", creator_user_id=creator)["id"]
+        emu.add_team_member(team, member)
+        as_creator = emu.headers("client", access_token=emu.create_session(creator)["access_token"])
+        as_member = emu.headers("client", access_token=emu.create_session(member)["access_token"])
+        pp = "/api/v1/project-permissions"
+        out["project-permissions.list by user, none yet (server)"] = await c.get(
+            pp, params={"user_id": creator}, headers=server
+        )
+        out["project-permissions.grant (server)"] = await c.post(f"{pp}/{creator}/admin", json={}, headers=server)
+        out["project-permissions.grant again (server)"] = await c.post(f"{pp}/{creator}/admin", json={}, headers=server)
+        for name, extra in (
+            ("project-permissions.list by user (server)", {}),
+            ("project-permissions.list by user and permission_id (server)", {"permission_id": "admin"}),
+            ("project-permissions.list by user, recursive (server)", {"recursive": "true"}),
+            ("project-permissions.list unknown permission_id filter (server)", {"permission_id": "no_such_permission"}),
+        ):
+            out[name] = await c.get(pp, params={"user_id": creator, **extra}, headers=server)
+        out["project-permissions.list me (client)"] = await c.get(pp, params={"user_id": "me"}, headers=as_creator)
+        out["error: project-permissions.list other user (client)"] = await c.get(
+            pp, params={"user_id": member}, headers=as_creator
+        )
+        out["error: project-permissions.list without user (client)"] = await c.get(
+            pp, params={"user_id": "me"}, headers=emu.headers("client")
+        )
+        out["error: project-permissions.grant unknown permission"] = await c.post(
+            f"{pp}/{creator}/no_such_permission", json={}, headers=server
+        )
+        out["error: project-permissions.grant team-scoped permission"] = await c.post(
+            f"{pp}/{creator}/read_secrets", json={}, headers=server
+        )
+        out["error: project-permissions.grant missing user"] = await c.post(
+            f"{pp}/{W2_MISSING}/admin", json={}, headers=server
+        )
+        out["error: project-permissions.grant (client)"] = await c.post(
+            f"{pp}/{creator}/admin", json={}, headers=as_creator
+        )
+        out["project-permissions.revoke (server)"] = await c.delete(f"{pp}/{creator}/admin", headers=server)
+        out["error: project-permissions.revoke not granted"] = await c.delete(f"{pp}/{creator}/admin", headers=server)
+
+        tp = "/api/v1/team-permissions"
+        for who, uid in (("team creator", creator), ("plain member", member)):
+            out[f"team-permissions.list {who}, direct (server)"] = await c.get(
+                tp, params={"team_id": team, "user_id": uid}, headers=server
+            )
+            out[f"team-permissions.list {who}, recursive (server)"] = await c.get(
+                tp, params={"team_id": team, "user_id": uid, "recursive": "true"}, headers=server
+            )
+        grant = f"{tp}/{team}/{member}"
+        out["team-permissions.grant custom (server)"] = await c.post(f"{grant}/manage_secrets", json={}, headers=server)
+        out["team-permissions.grant custom again (server)"] = await c.post(
+            f"{grant}/manage_secrets", json={}, headers=server
+        )
+        out["team-permissions.grant system permission (server)"] = await c.post(
+            f"{grant}/$invite_members", json={}, headers=server
+        )
+        contained = {"team_id": team, "user_id": member, "permission_id": "read_secrets"}
+        out["team-permissions.list contained permission, direct (server)"] = await c.get(
+            tp, params=contained, headers=server
+        )
+        out["team-permissions.list contained permission, recursive (server)"] = await c.get(
+            tp, params={**contained, "recursive": "true"}, headers=server
+        )
+        out["team-permissions.list whole team (server)"] = await c.get(tp, params={"team_id": team}, headers=server)
+        out["team-permissions.list me, recursive (client)"] = await c.get(
+            tp, params={"team_id": team, "user_id": "me", "recursive": "true"}, headers=as_member
+        )
+        out["error: team-permissions.list other user (client)"] = await c.get(
+            tp, params={"team_id": team, "user_id": creator}, headers=as_member
+        )
+        out["error: team-permissions.grant unknown permission"] = await c.post(
+            f"{grant}/no_such_permission", json={}, headers=server
+        )
+        out["error: team-permissions.grant project-scoped permission"] = await c.post(
+            f"{grant}/admin", json={}, headers=server
+        )
+        out["error: team-permissions.grant user not in team"] = await c.post(
+            f"{tp}/{team}/{outsider}/read_secrets", json={}, headers=server
+        )
+        out["error: team-permissions.grant missing team"] = await c.post(
+            f"{tp}/{W2_MISSING}/{member}/read_secrets", json={}, headers=server
+        )
+        out["team-permissions.revoke (server)"] = await c.delete(f"{grant}/manage_secrets", headers=server)
+        out["error: team-permissions.revoke not granted"] = await c.delete(f"{grant}/manage_secrets", headers=server)
+    ids = {creator: W2_CREATOR, member: W2_MEMBER, outsider: W2_OUTSIDER, team: W2_TEAM}
+    return out, ids
+
+
+async def _wave2_contact_channels() -> tuple[dict[str, httpx.Response], dict[str, str]]:
+    emu = _wave2_emulator()
+    server = emu.headers("server")
+    out: dict[str, httpx.Response] = {}
+    cc = "/api/v1/contact-channels"
+    verify_url = "http://localhost:3000/handler/email-verification"
+    alice_email = "alice-150221-60ee@example.com"
+    async with client_for(emu) as c:
+        alice = emu.create_user(primary_email=alice_email, primary_email_verified=True, primary_email_auth_enabled=True)
+        bob = emu.create_user(primary_email="bob-150221-60ee@example.com", primary_email_auth_enabled=True)
+        as_alice = emu.headers("client", access_token=emu.create_session(alice["id"])["access_token"])
+        as_bob = emu.headers("client", access_token=emu.create_session(bob["id"])["access_token"])
+        work = {"type": "email", "value": "alice-work-150221-60ee@example.com", "used_for_auth": False}
+        out["contact-channels.create (server)"] = r = await c.post(
+            cc, json={"user_id": alice["id"], **work, "is_verified": False}, headers=server
+        )
+        channel = r.json()["id"]
+        out["contact-channels.create me (client)"] = r = await c.post(
+            cc,
+            json={
+                "user_id": "me",
+                "type": "email",
+                "value": "bob-work-150221-60ee@example.com",
+                "used_for_auth": False,
+            },
+            headers=as_bob,
+        )
+        bob_channel = r.json()["id"]
+        out["contact-channels.list by user (server)"] = await c.get(cc, params={"user_id": alice["id"]}, headers=server)
+        out["contact-channels.list me (client)"] = await c.get(cc, params={"user_id": "me"}, headers=as_alice)
+        one = f"{cc}/{alice['id']}/{channel}"
+        out["contact-channels.get (server)"] = await c.get(one, headers=server)
+        callback = {"callback_url": verify_url}
+        out["contact-channels.send-verification-code (server)"] = await c.post(
+            f"{one}/send-verification-code", json=callback, headers=server
+        )
+        out["contact-channels.send-verification-code me (client)"] = await c.post(
+            f"{cc}/me/{channel}/send-verification-code", json=callback, headers=as_alice
+        )
+        out["error: contact-channels.send-verification-code untrusted callback_url"] = await c.post(
+            f"{one}/send-verification-code",
+            json={"callback_url": "https://evil.example.org/handler/email-verification"},
+            headers=server,
+        )
+        client = emu.headers("client")
+        out["error: contact-channels.verify bad code (client)"] = await c.post(
+            f"{cc}/verify", json={"code": "zz011346b784504f3f8386ac89ffb06418500fc9b3422"}, headers=client
+        )
+        out["error: contact-channels.verify/check-code bad code (client)"] = await c.post(
+            f"{cc}/verify/check-code", json={"code": "zz11e26e55c3c143ea95d427d70b611cb05f2ee1875e6"}, headers=client
+        )
+        out["error: contact-channels.verify code of wrong length (client)"] = await c.post(
+            f"{cc}/verify", json={"code": "abc123"}, headers=client
+        )
+        out["contact-channels.update value (server)"] = await c.patch(
+            one, json={"value": "alice-work2-150221-60ee@example.com"}, headers=server
+        )
+        out["contact-channels.update me, used_for_auth (client)"] = await c.patch(
+            f"{cc}/me/{channel}", json={"used_for_auth": True}, headers=as_alice
+        )
+        out["error: contact-channels.update is_verified (client)"] = await c.patch(
+            f"{cc}/me/{channel}", json={"is_verified": True}, headers=as_alice
+        )
+        out["contact-channels.update is_verified (server)"] = await c.patch(
+            one, json={"is_verified": True}, headers=server
+        )
+        out["error: contact-channels.send-verification-code already verified"] = await c.post(
+            f"{one}/send-verification-code", json=callback, headers=server
+        )
+        out["error: contact-channels.create used_for_auth email of another user"] = await c.post(
+            cc,
+            json={"user_id": bob["id"], "type": "email", "value": alice_email, "used_for_auth": True},
+            headers=server,
+        )
+        out["error: contact-channels.create same channel twice"] = await c.post(
+            cc,
+            json={"user_id": alice["id"], "type": "email", "value": alice_email, "used_for_auth": False},
+            headers=server,
+        )
+        out["error: contact-channels.create bad type"] = await c.post(
+            cc,
+            json={"user_id": alice["id"], "type": "phone", "value": "+15555550100", "used_for_auth": False},
+            headers=server,
+        )
+        out["error: contact-channels.create for another user (client)"] = await c.post(
+            cc,
+            json={"user_id": bob["id"], "type": "email", "value": "x-150221-60ee@example.com", "used_for_auth": False},
+            headers=as_alice,
+        )
+        out["error: contact-channels.get missing"] = await c.get(f"{cc}/{alice['id']}/{W2_MISSING}", headers=server)
+        out["error: contact-channels.get of another user's channel id"] = await c.get(
+            f"{cc}/{bob['id']}/{channel}", headers=server
+        )
+        out["contact-channels.delete (server)"] = await c.delete(one, headers=server)
+        out["error: contact-channels.delete again"] = await c.delete(one, headers=server)
+    ids = {alice["id"]: W2_CREATOR, bob["id"]: W2_MEMBER, channel: W2_CHANNEL, bob_channel: W2_BOB_CHANNEL}
+    return out, ids
+
+
+async def _wave2_teams() -> tuple[dict[str, httpx.Response], dict[str, str]]:
+    """Team invitations, member profiles, and the current project."""
+    emu = _wave2_emulator()
+    server = emu.headers("server")
+    out: dict[str, httpx.Response] = {}
+    ti = "/api/v1/team-invitations"
+    mp = "/api/v1/team-member-profiles"
+    join = "http://localhost:3000/handler/team-invitation"
+    async with client_for(emu) as c:
+        alice, bob, outsider = (
+            emu.create_user(
+                display_name=name,
+                primary_email=f"{name.lower()}@example.com",
+                primary_email_verified=True,
+                primary_email_auth_enabled=True,
+                password="a-password",
+            )["id"]
+            for name in ("Alice", "Bob", "Carol")
+        )
+        team = emu.create_team("Secrets Team 150221-60ee", creator_user_id=alice)["id"]
+        emu.add_team_member(team, bob)
+        as_alice, as_bob, as_carol = (
+            emu.headers("client", access_token=emu.create_session(u)["access_token"]) for u in (alice, bob, outsider)
+        )
+        invite = {"team_id": team, "email": "invitee-150221-60ee@example.com", "callback_url": join}
+        out["team-invitations.send-code (server)"] = r = await c.post(f"{ti}/send-code", json=invite, headers=server)
+        invitation = r.json()["id"]
+        out["team-invitations.list by team (server)"] = await c.get(ti, params={"team_id": team}, headers=server)
+        out["error: team-invitations.list by team without $invite_members (client)"] = await c.get(
+            ti, params={"team_id": team}, headers=as_alice
+        )
+        out["error: team-invitations.send-code without $invite_members (client)"] = await c.post(
+            f"{ti}/send-code", json={**invite, "email": "invitee2-150221-60ee@example.com"}, headers=as_alice
+        )
+        out["error: team-invitations.send-code missing team"] = await c.post(
+            f"{ti}/send-code", json={**invite, "team_id": W2_MISSING}, headers=server
+        )
+        out["error: team-invitations.list without team_id or user_id"] = await c.get(ti, headers=server)
+        out["team-invitations.delete (server)"] = await c.delete(
+            f"{ti}/{invitation}", params={"team_id": team}, headers=server
+        )
+        out["team-invitations.list by team after delete (server)"] = await c.get(
+            ti, params={"team_id": team}, headers=server
+        )
+        out["error: team-invitations.delete without team_id"] = await c.delete(f"{ti}/{invitation}", headers=server)
+        await c.post(f"{ti}/send-code", json={**invite, "email": "carol@example.com"}, headers=server)
+        out["team-invitations.list by recipient user (server)"] = await c.get(
+            ti, params={"user_id": outsider}, headers=server
+        )
+        out["team-invitations.list me as recipient (client)"] = await c.get(
+            ti, params={"user_id": "me"}, headers=as_carol
+        )
+        bad = "zz8783de0d6e594d09902f5287e7658211ab45fda71a9"
+        for name, path, headers in (
+            ("error: team-invitations.accept/details bad code (client)", "accept/details", as_carol),
+            ("error: team-invitations.accept/check-code bad code (client)", "accept/check-code", as_carol),
+            ("error: team-invitations.accept bad code (client)", "accept", as_carol),
+            ("error: team-invitations.accept bad code, signed out (client)", "accept", emu.headers("client")),
+        ):
+            out[name] = await c.post(f"{ti}/{path}", json={"code": bad}, headers=headers)
+
+        out["team-member-profiles.list by team (server)"] = await c.get(mp, params={"team_id": team}, headers=server)
+        out["team-member-profiles.list by user (server)"] = await c.get(mp, params={"user_id": alice}, headers=server)
+        out["team-member-profiles.get (server)"] = await c.get(f"{mp}/{team}/{alice}", headers=server)
+        out["team-member-profiles.update (server)"] = await c.patch(
+            f"{mp}/{team}/{alice}", json={"display_name": "Alice (Secrets Team)"}, headers=server
+        )
+        out["team-member-profiles.list by team (client, member with $read_members)"] = await c.get(
+            mp, params={"team_id": team}, headers=as_bob
+        )
+        out["team-member-profiles.get me (client)"] = await c.get(f"{mp}/{team}/me", headers=as_bob)
+        out["team-member-profiles.update me (client)"] = await c.patch(
+            f"{mp}/{team}/me", json={"display_name": "Bobby"}, headers=as_bob
+        )
+        out["error: team-member-profiles.update another member (client)"] = await c.patch(
+            f"{mp}/{team}/{alice}", json={"display_name": "x"}, headers=as_bob
+        )
+        out["error: team-member-profiles.list without team_id (client)"] = await c.get(mp, headers=as_bob)
+        out["error: team-member-profiles.get non-member"] = await c.get(f"{mp}/{team}/{outsider}", headers=server)
+        out["error: team-member-profiles.get missing user"] = await c.get(f"{mp}/{team}/{W2_MISSING}", headers=server)
+
+        emu.configure_project(
+            allow_user_api_keys=True,
+            allow_team_api_keys=True,
+            client_team_creation_enabled=True,
+            enabled_oauth_providers=("github", "google", "microsoft", "spotify"),
+        )
+        out["projects.current (server)"] = await c.get("/api/v1/projects/current", headers=server)
+        out["projects.current (client)"] = await c.get("/api/v1/projects/current", headers=emu.headers("client"))
+    ids = {alice: W2_CREATOR, bob: W2_MEMBER, outsider: W2_OUTSIDER, team: W2_TEAM}
+    return out, ids
+
+
+#: Samples of owned areas the emulator does not reproduce, and why.
+WAVE2_NOT_EMULATED = {
+    "error: team-invitations.accept by id (server)": "undocumented route; it answered 500 on project internal",
+}
+
 #: Each area's calls and the sample-name prefixes it owns (every sample under them must be reproduced).
 WAVE2_AREAS: list[tuple[WaveCalls, tuple[str, ...]]] = [
+    (_wave2_permissions, ("project-permissions.", "team-permissions.")),
+    (_wave2_contact_channels, ("contact-channels.",)),
+    (_wave2_teams, ("team-invitations.", "team-member-profiles.", "projects.current")),
     (_wave2_sign_in, ("auth/",)),
 ]
 
@@ -742,7 +1122,7 @@ async def test_answers_match_the_real_wave2_samples() -> None:
     problems: list[str] = []
     for calls, prefixes in WAVE2_AREAS:
         answers, ids = await calls()
-        owned = {n for n in real if n.removeprefix("error: ").startswith(prefixes)}
+        owned = {n for n in real if n.removeprefix("error: ").startswith(prefixes)} - set(WAVE2_NOT_EMULATED)
         assert owned <= set(answers), f"no emulator call for samples {sorted(owned - set(answers))}"
         for name, answer in answers.items():
             problems += _sample_differences(name, answer, real[name], ids)

@@ -267,6 +267,76 @@ async def permission_not_found(emu: Emulator, c: httpx.AsyncClient) -> httpx.Res
     )
 
 
+async def wrong_permission_scope(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    user = await new_user(c, emu, display_name="A")
+    emu.define_permissions(team={"read_secrets": []})
+    return await c.post(f"/api/v1/project-permissions/{user['id']}/read_secrets", json={}, headers=emu.headers())
+
+
+async def _channel_code(emu: Emulator, c: httpx.AsyncClient, callback_url: str = "http://localhost:3000/v") -> Any:
+    """A user with an unverified second email, and the answer to sending its verification code."""
+    user = await new_user(c, emu, display_name="V")
+    body = {"user_id": user["id"], "type": "email", "value": "v@example.com", "used_for_auth": False}
+    channel = (await c.post("/api/v1/contact-channels", json=body, headers=emu.headers())).json()
+    return await c.post(
+        f"/api/v1/contact-channels/{user['id']}/{channel['id']}/send-verification-code",
+        json={"callback_url": callback_url},
+        headers=emu.headers(),
+    )
+
+
+async def _verify(emu: Emulator, c: httpx.AsyncClient, code: str) -> httpx.Response:
+    return await c.post("/api/v1/contact-channels/verify", json={"code": code}, headers=emu.headers("client"))
+
+
+async def redirect_url_not_whitelisted(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    response: httpx.Response = await _channel_code(emu, c, "https://evil.example.org/v")
+    return response
+
+
+async def verification_code_not_found(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    return await _verify(emu, c, "z" * 45)
+
+
+async def verification_code_expired(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    await _channel_code(emu, c)
+    emu.advance_time(8 * 24 * 3600)
+    return await _verify(emu, c, emu.last_code("v@example.com"))
+
+
+async def verification_code_already_used(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    await _channel_code(emu, c)
+    await _verify(emu, c, emu.last_code("v@example.com"))
+    return await _verify(emu, c, emu.last_code("v@example.com"))
+
+
+async def verification_code_max_attempts_reached(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    await _channel_code(emu, c)
+    code = emu.last_code("v@example.com")
+    for n in range(20):  # wrong first six characters, same rest: Stack counts them against the code
+        await _verify(emu, c, f"{n:06d}{code[6:]}")
+    return await _verify(emu, c, code)
+
+
+async def email_already_verified(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    user = await new_user(c, emu, primary_email="done@example.com", primary_email_verified=True)
+    (channel,) = (
+        await c.get("/api/v1/contact-channels", params={"user_id": user["id"]}, headers=emu.headers())
+    ).json()["items"]
+    return await c.post(
+        f"/api/v1/contact-channels/{user['id']}/{channel['id']}/send-verification-code",
+        json={"callback_url": "http://localhost:3000/v"},
+        headers=emu.headers(),
+    )
+
+
+async def contact_channel_already_used_for_auth_by_someone_else(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    await new_user(c, emu, primary_email="taken@example.com", primary_email_auth_enabled=True)
+    other = await new_user(c, emu, display_name="Other")
+    body = {"user_id": other["id"], "type": "email", "value": "taken@example.com", "used_for_auth": True}
+    return await c.post("/api/v1/contact-channels", json=body, headers=emu.headers())
+
+
 async def team_permission_required(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
     _, headers, team_id = await _member_with_token(emu, c)
     return await c.delete(f"/api/v1/teams/{team_id}", headers=headers)
@@ -278,50 +348,6 @@ async def team_permission_not_found(emu: Emulator, c: httpx.AsyncClient) -> http
 
 
 # --- sign-in flows ------------------------------------------------------------------------------------------------
-
-
-async def redirect_url_not_whitelisted(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
-    body = {"email": "a@example.com", "callback_url": "https://evil.example.org/magic"}
-    return await c.post("/api/v1/auth/otp/send-sign-in-code", json=body, headers=emu.headers("client"))
-
-
-async def verification_code_not_found(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
-    return await c.post("/api/v1/auth/otp/sign-in", json={"code": UNKNOWN_CODE}, headers=emu.headers("client"))
-
-
-async def _reset_code(emu: Emulator, c: httpx.AsyncClient) -> str:
-    emu.create_user(primary_email="reset@example.com", primary_email_auth_enabled=True, password="old-password")
-    body = {"email": "reset@example.com", "callback_url": "http://localhost:3000/reset"}
-    r = await c.post("/api/v1/auth/password/send-reset-code", json=body, headers=emu.headers("client"))
-    assert r.status_code == 200, r.text
-    return emu.last_code("reset@example.com")
-
-
-async def verification_code_expired(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
-    code = await _reset_code(emu, c)
-    emu.advance_time(8 * 24 * 3600)
-    return await c.post("/api/v1/auth/password/reset/check-code", json={"code": code}, headers=emu.headers("client"))
-
-
-async def verification_code_already_used(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
-    body = {"code": await _reset_code(emu, c), "password": "new-password"}
-    r = await c.post("/api/v1/auth/password/reset", json=body, headers=emu.headers("client"))
-    assert r.status_code == 200, r.text
-    return await c.post("/api/v1/auth/password/reset", json=body, headers=emu.headers("client"))
-
-
-async def verification_code_max_attempts_reached(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
-    r = await c.post(
-        "/api/v1/auth/otp/send-sign-in-code",
-        json={"email": "otp@example.com", "callback_url": "http://localhost:3000/magic"},
-        headers=emu.headers("client"),
-    )
-    nonce = r.json()["nonce"]
-    code = emu.last_code("otp@example.com")
-    wrong = next(f"{n:06d}" for n in range(10**6) if f"{n:06d}" != code[:6])
-    for _ in range(20):  # guessing the six digits: every try counts against the nonce
-        await c.post("/api/v1/auth/otp/sign-in", json={"code": wrong + nonce}, headers=emu.headers("client"))
-    return await c.post("/api/v1/auth/otp/sign-in", json={"code": code}, headers=emu.headers("client"))
 
 
 async def invalid_totp_code(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
@@ -422,13 +448,19 @@ SCENARIOS: dict[str, tuple[Scenario, int]] = {
     "TEAM_MEMBERSHIP_NOT_FOUND": (team_membership_not_found, 404),
     "TEAM_MEMBERSHIP_ALREADY_EXISTS": (team_membership_already_exists, 409),
     "PERMISSION_NOT_FOUND": (permission_not_found, 404),
-    "TEAM_PERMISSION_REQUIRED": (team_permission_required, 401),
-    "TEAM_PERMISSION_NOT_FOUND": (team_permission_not_found, 401),
+    "WRONG_PERMISSION_SCOPE": (wrong_permission_scope, 404),
     "REDIRECT_URL_NOT_WHITELISTED": (redirect_url_not_whitelisted, 400),
     "VERIFICATION_CODE_NOT_FOUND": (verification_code_not_found, 404),
     "VERIFICATION_CODE_EXPIRED": (verification_code_expired, 400),
     "VERIFICATION_CODE_ALREADY_USED": (verification_code_already_used, 409),
     "VERIFICATION_CODE_MAX_ATTEMPTS_REACHED": (verification_code_max_attempts_reached, 400),
+    "EMAIL_ALREADY_VERIFIED": (email_already_verified, 409),
+    "CONTACT_CHANNEL_ALREADY_USED_FOR_AUTH_BY_SOMEONE_ELSE": (
+        contact_channel_already_used_for_auth_by_someone_else,
+        409,
+    ),
+    "TEAM_PERMISSION_REQUIRED": (team_permission_required, 401),
+    "TEAM_PERMISSION_NOT_FOUND": (team_permission_not_found, 401),
     "INVALID_TOTP_CODE": (invalid_totp_code, 400),
     "ANONYMOUS_ACCOUNTS_NOT_ENABLED": (anonymous_accounts_not_enabled, 400),
     "USER_DOES_NOT_HAVE_PASSWORD": (user_does_not_have_password, 400),

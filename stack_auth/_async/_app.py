@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import httpx
 
 from stack_auth._async._transport import AsyncTransport, Credentials
+from stack_auth._async.resources.contact_channels import AsyncContactChannels
 from stack_auth._async.resources.sessions import AsyncSessions
 from stack_auth._async.resources.teams import AsyncTeams
 from stack_auth._async.resources.users import AsyncUsers
@@ -29,7 +30,7 @@ from stack_auth._exceptions import ConfigurationError
 from stack_auth._http import TimeoutTypes
 from stack_auth._retry import RetryPolicy
 from stack_auth._validate import text_arg
-from stack_auth.models import NOT_GIVEN, NotGiven, ServerUser
+from stack_auth.models import NOT_GIVEN, NotGiven, Project, ServerUser, structure
 
 if TYPE_CHECKING:
     from stack_auth._async._bulk import AsyncBulk
@@ -123,6 +124,13 @@ class AsyncAppBase:
         copy._setup(self._transport.with_options(timeout=timeout, max_retries=max_retries))
         return copy
 
+    async def get_project(self) -> Project:
+        """The project this app talks to, with its public settings (``GET /projects/current``).
+
+        ``project = await app.get_project(); project.config.sign_up_enabled``
+        """
+        return structure(await self._transport.request("GET", "/projects/current"), Project)
+
     async def aclose(self) -> None:
         """Close the connections this app opened (idempotent). A caller's own ``http_client`` stays open."""
         await self._transport.aclose()
@@ -159,6 +167,7 @@ class AsyncStackServerApp(AsyncAppBase):
     users: AsyncUsers
     teams: AsyncTeams
     sessions: AsyncSessions
+    contact_channels: AsyncContactChannels
 
     def __init__(
         self,
@@ -193,6 +202,7 @@ class AsyncStackServerApp(AsyncAppBase):
         self.users = AsyncUsers(transport)
         self.teams = AsyncTeams(transport)
         self.sessions = AsyncSessions(transport)
+        self.contact_channels = AsyncContactChannels(transport)
 
     # Built on first use, so that importing and creating an app stays cheap for code that never needs them.
     @cached_property

@@ -10,11 +10,13 @@ from stack_auth._async._app import AsyncAppBase, from_env_options
 from stack_auth._async._sign_in import AsyncSignIn
 from stack_auth._async._token_session import AsyncTokenSession
 from stack_auth._async._transport import AsyncTransport
+from stack_auth._async.resources import contact_channels
 from stack_auth._async.resources.current_user import AsyncCurrentUser
 from stack_auth._config import DEFAULT_BASE_URL, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from stack_auth._http import TimeoutTypes
-from stack_auth.models import ClientUser
-from stack_auth.tokens import AccessTokenClaims, TokenStore, TokenStoreInit, resolve_default_store
+from stack_auth._validate import code_arg
+from stack_auth.models import ClientUser, TeamInvitationDetails, structure
+from stack_auth.tokens import AccessTokenClaims, TokensInput, TokenStore, TokenStoreInit, resolve_default_store
 
 
 class AsyncStackClientApp(AsyncSignIn, AsyncAppBase):
@@ -85,6 +87,35 @@ class AsyncStackClientApp(AsyncSignIn, AsyncAppBase):
         """Verify an access token locally against the project's JWKS; see
         :meth:`AsyncStackServerApp.verify_access_token <stack_auth.AsyncStackServerApp.verify_access_token>`."""
         return await self._tokens.verify(token, allow_anonymous=allow_anonymous, allow_restricted=allow_restricted)
+
+    async def verify_email(self, code: str) -> None:
+        """Verify the email a verification link was mailed to, with the ``code`` from that link's query.
+
+        ``await app.verify_email(request.query_params["code"])``. Raises
+        :class:`~stack_auth.errors.VerificationCodeNotFound`, ``...Expired`` or ``...AlreadyUsed`` (all
+        :class:`~stack_auth.errors.VerificationError`).
+        """
+        await contact_channels.verify_email(self._transport, code)
+
+    async def check_email_verification_code(self, code: str) -> bool:
+        """Whether ``code`` would verify an email, without using it (e.g. before showing a confirm button)."""
+        return await contact_channels.check_code(self._transport, "/contact-channels/verify/check-code", code)
+
+    async def check_team_invitation_code(self, code: str) -> bool:
+        """Whether an invitation code is still valid (unknown, expired, used and revoked ones are not), without
+        accepting it."""
+        return await contact_channels.check_code(self._transport, "/team-invitations/accept/check-code", code)
+
+    async def team_invitation_details(self, code: str, *, tokens: TokensInput | None = None) -> TeamInvitationDetails:
+        """The team an invitation code leads to, without accepting it (to show its name first); the invited user
+        must be signed in (the app's token store, or ``tokens=``).
+
+        ``details = await app.team_invitation_details(code); print(details.team_display_name)``
+        """
+        store = self._tokens.store(tokens)
+        body = {"code": code_arg(code)}
+        data = await self._tokens.request("POST", "/team-invitations/accept/details", store=store, json=body)
+        return structure(data, TeamInvitationDetails)
 
     @classmethod
     def from_env(cls, **options: Any) -> AsyncStackClientApp:

@@ -27,7 +27,7 @@ from stack_auth._async.resources.current_user import NOT_SIGNED_IN
 from stack_auth._config import PUBLIC_CLIENT_SECRET
 from stack_auth._exceptions import InvalidArgumentError, MalformedResponseError, OAuthCallbackError, StackAuthApiError
 from stack_auth._known_errors import VerificationError
-from stack_auth._validate import absolute_url_arg, path_segment, text_arg
+from stack_auth._validate import code_arg, path_segment, text_arg, url_arg
 from stack_auth.models import OAuthAuthorization, SessionTokens, structure
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ class AsyncSignIn:
         """
         body = {"email": text_arg(email, "email"), "password": text_arg(password, "password")}
         if verification_callback_url is not None:
-            body["verification_callback_url"] = absolute_url_arg(verification_callback_url, "verification_callback_url")
+            body["verification_callback_url"] = url_arg(verification_callback_url, "verification_callback_url")
         return await self._sign_in("/auth/password/sign-up", json=body, with_session=True)
 
     async def sign_in_with_password(self, email: str, password: str) -> SessionTokens:
@@ -129,20 +129,20 @@ class AsyncSignIn:
         body = {
             "type": "totp",
             "totp": text_arg(totp_code, "totp_code"),
-            "code": text_arg(attempt_code, "attempt_code"),
+            "code": code_arg(attempt_code, "attempt_code"),
         }
         return await self._sign_in("/auth/mfa/sign-in", json=body)
 
     async def send_password_reset_code(self, email: str, *, callback_url: str) -> None:
         """Mail a password-reset link to ``email`` (``callback_url?code=...``, on the project's trusted domains).
         Stack answers the same whether or not the address has an account, so this reveals nothing."""
-        body = {"email": text_arg(email, "email"), "callback_url": absolute_url_arg(callback_url, "callback_url")}
+        body = {"email": text_arg(email, "email"), "callback_url": url_arg(callback_url, "callback_url")}
         await self._transport.request("POST", "/auth/password/send-reset-code", json=body)
 
     async def check_password_reset_code(self, code: str) -> bool:
         """Whether a reset code (the ``code`` of the mailed link) is still usable, without using it: check before
         showing a new-password form."""
-        body = {"code": text_arg(code, "code")}
+        body = {"code": code_arg(code)}
         try:
             await self._transport.request("POST", "/auth/password/reset/check-code", json=body)
         except VerificationError:
@@ -153,7 +153,7 @@ class AsyncSignIn:
         """Set a new password with a reset code (``POST /auth/password/reset``). Raises a
         :class:`~stack_auth.errors.VerificationError` for a bad code, ``PasswordRequirementsNotMet`` for a weak
         password. The user is not signed in by this: sign in with the new password."""
-        body = {"code": text_arg(code, "code"), "password": text_arg(new_password, "new_password")}
+        body = {"code": code_arg(code), "password": text_arg(new_password, "new_password")}
         await self._transport.request("POST", "/auth/password/reset", json=body)
 
     # --- one-time codes (magic link / OTP) and anonymous users -------------------------------------------------
@@ -162,7 +162,7 @@ class AsyncSignIn:
         """Mail a sign-in code to ``email`` (a magic link to ``callback_url`` and six digits to type); returns the
         nonce that completes the typed digits (keep it for :meth:`sign_in_with_code`). An unknown address gets an
         account when it signs in (if the project allows sign-up)."""
-        body = {"email": text_arg(email, "email"), "callback_url": absolute_url_arg(callback_url, "callback_url")}
+        body = {"email": text_arg(email, "email"), "callback_url": url_arg(callback_url, "callback_url")}
         data = await self._transport.request("POST", "/auth/otp/send-sign-in-code", json=body)
         nonce = data.get("nonce") if isinstance(data, dict) else None
         if not isinstance(nonce, str):
@@ -189,7 +189,7 @@ class AsyncSignIn:
             if len(full) != OTP_LENGTH:
                 raise InvalidArgumentError(f"with nonce=, code must be the {OTP_LENGTH} characters the user typed")
             full += text_arg(nonce, "nonce")
-        return await self._sign_in("/auth/otp/sign-in", json={"code": full.lower()}, with_session=True)
+        return await self._sign_in("/auth/otp/sign-in", json={"code": code_arg(full).lower()}, with_session=True)
 
     async def sign_up_anonymously(self) -> SessionTokens:
         """Create an anonymous user and sign them in (``POST /auth/anonymous/sign-up``): a session before any
@@ -221,7 +221,7 @@ class AsyncSignIn:
         ``redirect_uri`` must be an absolute http(s) URL on the project's trusted domains.
         """
         provider_id = path_segment(provider, "provider")
-        redirect_uri = absolute_url_arg(redirect_uri, "redirect_uri")
+        redirect_uri = url_arg(redirect_uri, "redirect_uri")
         verifier, challenge = _pkce_pair()
         state = secrets.token_urlsafe(32)
         credentials = self._transport.credentials
@@ -242,7 +242,7 @@ class AsyncSignIn:
         }
         for name, value in optional.items():
             if value is not None:
-                query[name] = absolute_url_arg(value, name)
+                query[name] = url_arg(value, name)
         if provider_scope is not None:
             query["provider_scope"] = text_arg(provider_scope, "provider_scope")
         url = self._transport.url(f"/auth/oauth/authorize/{provider_id}") + "?" + urlencode(query)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import httpx
 
 from stack_auth._sync._transport import Transport, Credentials
+from stack_auth._sync.resources.contact_channels import ContactChannels
 from stack_auth._sync.resources.sessions import Sessions
 from stack_auth._sync.resources.teams import Teams
 from stack_auth._sync.resources.users import Users
@@ -30,7 +31,7 @@ from stack_auth._exceptions import ConfigurationError
 from stack_auth._http import TimeoutTypes
 from stack_auth._retry import RetryPolicy
 from stack_auth._validate import text_arg
-from stack_auth.models import NOT_GIVEN, NotGiven, ServerUser
+from stack_auth.models import NOT_GIVEN, NotGiven, Project, ServerUser, structure
 
 if TYPE_CHECKING:
     from stack_auth._sync._bulk import Bulk
@@ -124,6 +125,13 @@ class AppBase:
         copy._setup(self._transport.with_options(timeout=timeout, max_retries=max_retries))
         return copy
 
+    def get_project(self) -> Project:
+        """The project this app talks to, with its public settings (``GET /projects/current``).
+
+        ``project = app.get_project(); project.config.sign_up_enabled``
+        """
+        return structure(self._transport.request("GET", "/projects/current"), Project)
+
     def close(self) -> None:
         """Close the connections this app opened (idempotent). A caller's own ``http_client`` stays open."""
         self._transport.close()
@@ -160,6 +168,7 @@ class StackServerApp(AppBase):
     users: Users
     teams: Teams
     sessions: Sessions
+    contact_channels: ContactChannels
 
     def __init__(
         self,
@@ -194,6 +203,7 @@ class StackServerApp(AppBase):
         self.users = Users(transport)
         self.teams = Teams(transport)
         self.sessions = Sessions(transport)
+        self.contact_channels = ContactChannels(transport)
 
     # Built on first use, so that importing and creating an app stays cheap for code that never needs them.
     @cached_property

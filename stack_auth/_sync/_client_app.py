@@ -11,11 +11,13 @@ from stack_auth._sync._app import AppBase, from_env_options
 from stack_auth._sync._sign_in import SignIn
 from stack_auth._sync._token_session import TokenSession
 from stack_auth._sync._transport import Transport
+from stack_auth._sync.resources import contact_channels
 from stack_auth._sync.resources.current_user import CurrentUser
 from stack_auth._config import DEFAULT_BASE_URL, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from stack_auth._http import TimeoutTypes
-from stack_auth.models import ClientUser
-from stack_auth.tokens import AccessTokenClaims, TokenStore, TokenStoreInit, resolve_default_store
+from stack_auth._validate import code_arg
+from stack_auth.models import ClientUser, TeamInvitationDetails, structure
+from stack_auth.tokens import AccessTokenClaims, TokensInput, TokenStore, TokenStoreInit, resolve_default_store
 
 
 class StackClientApp(SignIn, AppBase):
@@ -86,6 +88,35 @@ class StackClientApp(SignIn, AppBase):
         """Verify an access token locally against the project's JWKS; see
         :meth:`StackServerApp.verify_access_token <stack_auth.StackServerApp.verify_access_token>`."""
         return self._tokens.verify(token, allow_anonymous=allow_anonymous, allow_restricted=allow_restricted)
+
+    def verify_email(self, code: str) -> None:
+        """Verify the email a verification link was mailed to, with the ``code`` from that link's query.
+
+        ``app.verify_email(request.query_params["code"])``. Raises
+        :class:`~stack_auth.errors.VerificationCodeNotFound`, ``...Expired`` or ``...AlreadyUsed`` (all
+        :class:`~stack_auth.errors.VerificationError`).
+        """
+        contact_channels.verify_email(self._transport, code)
+
+    def check_email_verification_code(self, code: str) -> bool:
+        """Whether ``code`` would verify an email, without using it (e.g. before showing a confirm button)."""
+        return contact_channels.check_code(self._transport, "/contact-channels/verify/check-code", code)
+
+    def check_team_invitation_code(self, code: str) -> bool:
+        """Whether an invitation code is still valid (unknown, expired, used and revoked ones are not), without
+        accepting it."""
+        return contact_channels.check_code(self._transport, "/team-invitations/accept/check-code", code)
+
+    def team_invitation_details(self, code: str, *, tokens: TokensInput | None = None) -> TeamInvitationDetails:
+        """The team an invitation code leads to, without accepting it (to show its name first); the invited user
+        must be signed in (the app's token store, or ``tokens=``).
+
+        ``details = app.team_invitation_details(code); print(details.team_display_name)``
+        """
+        store = self._tokens.store(tokens)
+        body = {"code": code_arg(code)}
+        data = self._tokens.request("POST", "/team-invitations/accept/details", store=store, json=body)
+        return structure(data, TeamInvitationDetails)
 
     @classmethod
     def from_env(cls, **options: Any) -> StackClientApp:

@@ -18,19 +18,32 @@ from stack_auth.models._types import (
     TeamPermission,
 )
 from stack_auth.models.auth import OAuthAuthorization
+from stack_auth.models.contact_channels import ContactChannel
+from stack_auth.models.permissions import ProjectPermission
+from stack_auth.models.projects import EnabledOAuthProvider, Project, ProjectConfig, TrustedDomain
+from stack_auth.models.teams_extra import TeamInvitation, TeamInvitationDetails, TeamMemberProfile
 
 __all__ = [
     "NOT_GIVEN",
     "ClientUser",
+    "ContactChannel",
+    "EnabledOAuthProvider",
     "NotGiven",
     "OAuthAuthorization",
     "OAuthProvider",
     "Page",
+    "Project",
+    "ProjectConfig",
+    "ProjectPermission",
     "ServerUser",
     "SessionInfo",
     "SessionTokens",
     "Team",
+    "TeamInvitation",
+    "TeamInvitationDetails",
+    "TeamMemberProfile",
     "TeamMembership",
     "TeamPermission",
+    "TrustedDomain",
     "structure",
 ]

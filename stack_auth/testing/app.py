@@ -18,7 +18,20 @@ from urllib.parse import parse_qsl
 
 import anyio
 
-from stack_auth.testing import cli_api, known, oauth_api, sessions_api, signin_api, teams_api, users_api
+from stack_auth.testing import (
+    cli_api,
+    contact_channels_api,
+    known,
+    oauth_api,
+    permissions_api,
+    projects_api,
+    sessions_api,
+    signin_api,
+    team_invitations_api,
+    team_member_profiles_api,
+    teams_api,
+    users_api,
+)
 from stack_auth.testing.auth import parse_auth
 from stack_auth.testing.context import ApiRequest, Ctx, Services
 from stack_auth.testing.defaults import API_PREFIX
@@ -91,7 +104,19 @@ class Router:
 
 
 ROUTER = Router(
-    [*users_api.ROUTES, *teams_api.ROUTES, *sessions_api.ROUTES, *signin_api.ROUTES, *cli_api.ROUTES, *oauth_api.ROUTES]
+    [
+        *users_api.ROUTES,
+        *teams_api.ROUTES,
+        *sessions_api.ROUTES,
+        *permissions_api.ROUTES,
+        *contact_channels_api.ROUTES,
+        *team_invitations_api.ROUTES,
+        *team_member_profiles_api.ROUTES,
+        *projects_api.ROUTES,
+        *signin_api.ROUTES,
+        *cli_api.ROUTES,
+        *oauth_api.ROUTES,
+    ]
 )
 
 
@@ -177,7 +202,16 @@ class ApiApp:
         if plan is not None and plan.after is not None:
             await self._fault(send, plan.after, response, method, template, path, labels, handled=True)
             return
-        self.stats.record(method, template, path, response.status, handled=True, faults=labels)
+        self.stats.record(
+            method,
+            template,
+            path,
+            response.status,
+            handled=True,
+            faults=labels,
+            query_string=scope.get("query_string", b""),
+            raw_body=raw,
+        )
         await send_response(send, response)
 
     async def _respond(

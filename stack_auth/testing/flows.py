@@ -1,34 +1,12 @@
-"""What the emulator keeps between the steps of a sign-in flow: one-time codes (sign-in, password reset, MFA
-attempt), CLI login attempts and OAuth grants. Held per project in ``Project.flows``; read and changed under the
-store lock by :mod:`stack_auth.testing.signin_api`.
-
-Codes follow Stack's ``createVerificationCodeHandler`` (``apps/backend/src/route-handlers/verification-code-handler
-.tsx``): 45 lowercase characters, matched case-insensitively, used once, at most 20 attempts for codes sharing the
-last 39 characters (the OTP nonce), expired after their lifetime.
+"""What the emulator keeps between the steps of the CLI login and of an OAuth sign-in. Held per project in
+``Project.flows``; read and changed under the store lock by :mod:`stack_auth.testing.cli_api` and
+:mod:`stack_auth.testing.oauth_api`. (Mailed codes and MFA attempt codes are in ``Project.codes``: see
+:mod:`stack_auth.testing.codes`.)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-#: Tries of one code (or of codes sharing a nonce) before VERIFICATION_CODE_MAX_ATTEMPTS_REACHED.
-MAX_ATTEMPTS_PER_CODE = 20
-CODE_LENGTH = 45
-#: The digits a user types: the first characters of a sign-in code (the rest is the nonce the send call returned).
-OTP_LENGTH = 6
-
-
-@dataclass
-class Code:
-    """A one-time code: its kind (``sign_in``, ``password_reset``, ``mfa``), what it is for, and its state."""
-
-    kind: str
-    code: str = field(repr=False)
-    expires_at: int
-    data: dict[str, Any]
-    used: bool = False
-    attempts: int = 0
 
 
 @dataclass
@@ -74,7 +52,6 @@ class OAuthGrant:
 class SignInFlows:
     """A project's pending flows."""
 
-    codes: dict[str, Code] = field(default_factory=dict)
     cli: dict[str, CliAttempt] = field(default_factory=dict)
     oauth_requests: dict[str, OAuthRequest] = field(default_factory=dict)
     oauth_grants: dict[str, OAuthGrant] = field(default_factory=dict)

@@ -307,6 +307,28 @@ def multi_factor_authentication_required(attempt_code: str) -> KnownError:
     )
 
 
+# --- contact channels ----------------------------------------------------------------------------------------------
+
+
+def email_already_verified() -> KnownError:
+    return KnownError("EMAIL_ALREADY_VERIFIED", "The e-mail is already verified.")
+
+
+def contact_channel_already_used_for_auth_by_someone_else(
+    channel_type: str, value: str | None = None, would_work_if_email_was_verified: bool = False
+) -> KnownError:
+    shown = f' "({value})"' if value is not None else ""
+    details: dict[str, Any] = {"type": channel_type}
+    if value is not None:
+        details["contact_channel_value"] = value
+    details["would_work_if_email_was_verified"] = would_work_if_email_was_verified
+    return KnownError(
+        "CONTACT_CHANNEL_ALREADY_USED_FOR_AUTH_BY_SOMEONE_ELSE",
+        f"This {channel_type}{shown} is already used for authentication by another account.",
+        details,
+    )
+
+
 # --- teams and permissions -----------------------------------------------------------------------------------------
 
 
@@ -331,6 +353,15 @@ def permission_not_found(permission_id: str) -> KnownError:
         "PERMISSION_NOT_FOUND",
         f'Permission "{permission_id}" not found. Make sure you created it on the dashboard.',
         {"permission_id": permission_id},
+    )
+
+
+def wrong_permission_scope(permission_id: str, expected_scope: str, actual_scope: str) -> KnownError:
+    return KnownError(
+        "WRONG_PERMISSION_SCOPE",
+        f'Permission "{permission_id}" not found. (It was found for a different scope "{actual_scope}", but scope '
+        f'"{expected_scope}" was expected.)',
+        {"permission_id": permission_id, "expected_scope": expected_scope, "actual_scope": actual_scope},
     )
 
 

@@ -9,22 +9,24 @@ Follows ``apps/backend/src/app/api/latest/auth/`` of the Stack source and the re
 from __future__ import annotations
 
 import base64
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from stack_auth.testing import known
 from stack_auth.testing.auth import CLIENT_OR_HIGHER, Auth, require_access
+from stack_auth.testing.codes import (
+    CODE_LENGTH,
+    VerificationCode,
+    check_code_route,
+    code_and_body,
+    create_code,
+    find_code,
+    use_code,
+)
 from stack_auth.testing.context import Ctx
 from stack_auth.testing.defaults import (
     DEFAULT_SESSION_EXPIRES_IN_MILLIS,
     PASSWORD_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
-)
-from stack_auth.testing.flows import (
-    CODE_LENGTH,
-    MAX_ATTEMPTS_PER_CODE,
-    OTP_LENGTH,
-    Code,
 )
 from stack_auth.testing.operations import create_session, create_user, normalize_email
 from stack_auth.testing.passwords import hash_password_async, verify_password_async
@@ -51,7 +53,8 @@ _SIGN_UP_FIELDS = {
     "turnstile_previous_result": Field("string"),
 }
 _SEND_CODE_FIELDS = {"email": Field("email", required=True), "callback_url": Field("string", required=True)}
-_CODE_FIELDS = {"code": Field("string", required=True)}
+#: The digits a user types: the first characters of a sign-in code (the rest is the nonce the send call returned).
+OTP_LENGTH = 6
 
 
 # --- shared steps --------------------------------------------------------------------------------------------------
@@ -93,59 +96,21 @@ def _sign_in_or_mfa(ctx: Ctx, project: Project, user: User, **extra: Any) -> dic
 
 
 def _new_code(
-    ctx: Ctx, project: Project, kind: str, data: dict[str, Any], lifetime_ms: int, *, otp: bool = False
-) -> Code:
+    ctx: Ctx,
+    project: Project,
+    kind: str,
+    data: dict[str, Any],
+    lifetime_ms: int,
+    *,
+    callback_url: str | None = None,
+    otp: bool = False,
+) -> VerificationCode:
     """A fresh 45-character code; a sign-in code starts with the six digits the mail shows (the rest is the nonce)."""
     ids = ctx.services.store.ids
-    if otp:
-        text = "".join(ids.rng.choices("0123456789", k=OTP_LENGTH)) + ids.secret(CODE_LENGTH - OTP_LENGTH)
-    else:
-        text = ids.secret(CODE_LENGTH)
-    code = Code(kind, text, ctx.services.store.clock.now_ms() + lifetime_ms, data)
-    project.flows.codes[text] = code
-    return code
-
-
-def _code_arg(ctx: Ctx, extra: dict[str, Field] | None = None) -> tuple[str, dict[str, Any]]:
-    v = ctx.validator()
-    data = v.body(ctx.request.body, {**_CODE_FIELDS, **(extra or {})})
-    code = data.get("code")
-    if isinstance(code, str) and len(code) != CODE_LENGTH:
-        v.fail(f"body.code must be exactly {CODE_LENGTH} characters")
-    v.done()
-    return str(code).lower(), data
-
-
-def _take_code(ctx: Ctx, project: Project, kind: str, code: str, *, use: bool) -> Code:
-    """The code of this kind, checked as Stack checks it (attempts counted first); marked used when ``use``."""
-    flows = project.flows
-    for other in flows.codes.values():
-        if other.code.endswith(code[OTP_LENGTH:]):
-            other.attempts += 1
-    found = flows.codes.get(code)
-    if found is None or found.kind != kind:
-        raise known.verification_code_not_found()
-    if found.expires_at < ctx.services.store.clock.now_ms():
-        raise known.verification_code_expired()
-    if found.used:
-        raise known.verification_code_already_used()
-    if found.attempts > MAX_ATTEMPTS_PER_CODE:
-        raise known.verification_code_max_attempts_reached()
-    found.used = found.used or use
-    return found
-
-
-def _check_code_route(kind: str) -> Callable[[Ctx], Awaitable[Response]]:
-    """A ``.../check-code`` route: whether a code of this kind would be accepted, without using it."""
-
-    async def check_code(ctx: Ctx) -> Response:
-        project = require_access(ctx.auth, CLIENT_OR_HIGHER).project
-        code, _ = _code_arg(ctx)
-        with ctx.services.store.lock:
-            _take_code(ctx, project, kind, code, use=False)
-        return json_response({"is_code_valid": True})
-
-    return check_code
+    text = "".join(ids.rng.choices("0123456789", k=OTP_LENGTH)) + ids.secret(CODE_LENGTH - OTP_LENGTH) if otp else None
+    return create_code(
+        ctx.services.store, project, kind, data, callback_url=callback_url, expires_in_ms=lifetime_ms, text=text
+    )
 
 
 def _auth_user(project: Project, email: str) -> User | None:
@@ -270,23 +235,25 @@ async def send_reset_code(ctx: Ctx) -> Response:
     with store.lock:
         user = _auth_user(project, email)
         if user is not None:
-            code = _new_code(ctx, project, "password_reset", {"user_id": user.id}, _CODE_LIFETIME_MS)
+            code = _new_code(
+                ctx, project, "password_reset", {"user_id": user.id}, _CODE_LIFETIME_MS, callback_url=callback_url
+            )
             project.send_mail(email, "password_reset", code.code, callback_url, store.clock.now_ms())
     return json_response({"success": "maybe, only if user with e-mail exists"})
 
 
 async def reset_password(ctx: Ctx) -> Response:
     project = require_access(ctx.auth, CLIENT_OR_HIGHER).project
-    code, data = _code_arg(ctx, {"password": Field("string", required=True)})
+    code, data = code_and_body(ctx, {"password": Field("string", required=True)})
     password = str(data["password"])
     with ctx.services.store.lock:
-        _take_code(ctx, project, "password_reset", code, use=False)
+        find_code(ctx.services.store, project, "password_reset", code)
     if not project.config.password_auth_enabled:
         raise known.password_authentication_not_enabled()
     _check_password(password)
     new_hash = await hash_password_async(password, ctx.services.password_iterations)
     with ctx.services.store.lock:
-        found = _take_code(ctx, project, "password_reset", code, use=True)
+        found = use_code(ctx.services.store, project, "password_reset", code)
         user = project.users.get(found.data["user_id"])
         if user is None:
             raise known.user_not_found()
@@ -316,7 +283,7 @@ async def send_sign_in_code(ctx: Ctx) -> Response:
         if user is None and not project.config.sign_up_enabled:
             raise known.sign_up_not_enabled()
         target = {"email": email, "user_id": user.id if user is not None else None}
-        code = _new_code(ctx, project, "sign_in", target, _CODE_LIFETIME_MS, otp=True)
+        code = _new_code(ctx, project, "sign_in", target, _CODE_LIFETIME_MS, callback_url=callback_url, otp=True)
         project.send_mail(email, "sign_in_code", code.code, callback_url, store.clock.now_ms())
     return json_response({"nonce": code.code[OTP_LENGTH:]})
 
@@ -324,9 +291,9 @@ async def send_sign_in_code(ctx: Ctx) -> Response:
 async def otp_sign_in(ctx: Ctx) -> Response:
     auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
     project = auth.project
-    code, _ = _code_arg(ctx)
+    code, _ = code_and_body(ctx)
     with ctx.services.store.lock:
-        found = _take_code(ctx, project, "sign_in", code, use=True)
+        found = use_code(ctx.services.store, project, "sign_in", code)
         user = project.users.get(found.data["user_id"] or "")
         is_new_user = user is None
         if user is None:
@@ -367,18 +334,18 @@ def _totp_matches(secret_base64: str, totp: str, now: float) -> bool:
 
 async def mfa_sign_in(ctx: Ctx) -> Response:
     project = require_access(ctx.auth, CLIENT_OR_HIGHER).project
-    code, data = _code_arg(
+    code, data = code_and_body(
         ctx, {"type": Field("string", required=True, one_of=("totp",)), "totp": Field("string", required=True)}
     )
     store = ctx.services.store
     with store.lock:
-        found = _take_code(ctx, project, "mfa", code, use=False)
+        found = find_code(store, project, "mfa", code)
         user = project.users.get(found.data["user_id"])
         if user is None or user.totp_secret_base64 is None:
             raise known.verification_code_not_found()
         if not _totp_matches(user.totp_secret_base64, str(data["totp"]), store.clock.now()):
             raise known.invalid_totp_code()
-        found.used = True
+        found.used_at = store.clock.now_ms()
         return json_response(signed_in(ctx, project, user, is_new_user=bool(found.data.get("is_new_user", False))))
 
 
@@ -388,10 +355,10 @@ ROUTES = [
     ("POST", "/auth/password/update", password_update),
     ("POST", "/auth/password/set", password_set),
     ("POST", "/auth/password/send-reset-code", send_reset_code),
-    ("POST", "/auth/password/reset/check-code", _check_code_route("password_reset")),
+    ("POST", "/auth/password/reset/check-code", check_code_route("password_reset")),
     ("POST", "/auth/password/reset", reset_password),
     ("POST", "/auth/otp/send-sign-in-code", send_sign_in_code),
-    ("POST", "/auth/otp/sign-in/check-code", _check_code_route("sign_in")),
+    ("POST", "/auth/otp/sign-in/check-code", check_code_route("sign_in")),
     ("POST", "/auth/otp/sign-in", otp_sign_in),
     ("POST", "/auth/anonymous/sign-up", anonymous_sign_up),
     ("POST", "/auth/mfa/sign-in", mfa_sign_in),

@@ -13,13 +13,18 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stack_auth.testing import known
+from stack_auth.testing.channels import ContactChannel, ContactChannels
 from stack_auth.testing.flows import SignInFlows
 from stack_auth.testing.mail import SentMail, link_with_code
+from stack_auth.testing.validation import PERMISSION_ID_RE
+
+if TYPE_CHECKING:
+    from stack_auth.testing.codes import VerificationCode
 
 SYSTEM_TEAM_PERMISSIONS: tuple[str, ...] = (
     "$update_team",
@@ -29,12 +34,33 @@ SYSTEM_TEAM_PERMISSIONS: tuple[str, ...] = (
     "$invite_members",
     "$manage_api_keys",
 )
-#: Stack's default team permission definitions: id -> contained permission ids.
+#: The team permission definitions of a project created through Stack's API (``lib/projects.tsx``):
+#: id -> contained permission ids.
 DEFAULT_TEAM_PERMISSION_DEFINITIONS: dict[str, tuple[str, ...]] = {
     **{p: () for p in SYSTEM_TEAM_PERMISSIONS},
     "team_admin": SYSTEM_TEAM_PERMISSIONS,
     "team_member": ("$read_members", "$invite_members"),
 }
+#: The team permission definitions a development backend seeds for its ``internal`` project (``prisma/seed.ts``),
+#: as the real samples show: a team creator cannot invite, delete the team or manage its API keys there.
+SEEDED_TEAM_PERMISSION_DEFINITIONS: dict[str, tuple[str, ...]] = {
+    **{p: () for p in SYSTEM_TEAM_PERMISSIONS},
+    "team_admin": ("$read_members", "$remove_members", "$update_team"),
+    "team_member": ("$read_members",),
+}
+
+
+def expand_permissions(direct: set[str], definitions: dict[str, tuple[str, ...]]) -> set[str]:
+    """``direct`` plus every permission they contain, through ``contained_permission_ids`` (cycles are fine)."""
+    out: set[str] = set()
+    stack = list(direct)
+    while stack:
+        p = stack.pop()
+        if p in out:
+            continue
+        out.add(p)
+        stack.extend(definitions.get(p, ()))
+    return out
 
 
 @dataclass
@@ -70,6 +96,13 @@ class ProjectConfig:
     #: localhost is trusted while ``allow_localhost`` is on (Stack's development default).
     trusted_domains: tuple[str, ...] = ()
     allow_localhost: bool = True
+    #: Project permissions every new user receives (Stack's "default user permissions"; none by default).
+    user_default_permissions: tuple[str, ...] = ()
+    #: What ``GET /projects/current`` shows (``internal`` is "Stack Dashboard" on a development backend).
+    display_name: str = "Stack Dashboard"
+    passkey_enabled: bool = False
+    allow_user_api_keys: bool = False
+    allow_team_api_keys: bool = False
 
 
 @dataclass
@@ -187,7 +220,7 @@ ChangeSink = Callable[["Project", str, Callable[[], dict[str, Any]]], None]
 
 
 @dataclass
-class Project:
+class Project(ContactChannels):
     """One project's data. Methods expect the store lock to be held."""
 
     config: ProjectConfig
@@ -206,12 +239,24 @@ class Project:
     permission_definitions: dict[str, tuple[str, ...]] = field(
         default_factory=lambda: dict(DEFAULT_TEAM_PERMISSION_DEFINITIONS)
     )
+    #: Project-scoped permission definitions: id -> contained (project) permission ids.
+    project_permission_definitions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: user id -> directly granted project permission ids.
+    project_permissions: dict[str, set[str]] = field(default_factory=dict)
     sessions: dict[str, Session] = field(default_factory=dict)
     refresh_index: dict[str, str] = field(default_factory=dict)
     #: Every mail the project "sent", oldest first (see :mod:`stack_auth.testing.mail`).
     mail: list[SentMail] = field(default_factory=list)
     #: Pending sign-in codes, CLI logins and OAuth grants (see :mod:`stack_auth.testing.flows`).
     flows: SignInFlows = field(default_factory=SignInFlows)
+    #: user id -> channel id -> contact channel, in creation order (the order of ``GET /contact-channels``).
+    channels: dict[str, dict[str, ContactChannel]] = field(default_factory=dict)
+    #: (team id, user id) -> the member's team profile overrides: ``display_name``, ``profile_image_url``.
+    member_profiles: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    #: Verification codes by code (see :mod:`stack_auth.testing.codes`).
+    codes: dict[str, VerificationCode] = field(default_factory=dict)
+    #: Where new ids come from (the emulator's seeded source; a fresh random one for a bare ``Project``).
+    ids: Ids = field(default_factory=lambda: Ids(None), repr=False)
     #: Where changes are announced (the emulator's webhooks); None drops them.
     on_change: ChangeSink | None = field(default=None, repr=False)
 
@@ -233,14 +278,27 @@ class Project:
     # --- users ---------------------------------------------------------------------------------------------------
 
     def insert_user(self, user: User) -> None:
-        """Add ``user``; USER_EMAIL_ALREADY_EXISTS when its auth email is taken (checked atomically here)."""
-        if user.primary_email is not None and user.primary_email_auth_enabled:
-            if user.primary_email in self.auth_emails:
-                raise known.user_email_already_exists(user.primary_email)
-            self.auth_emails[user.primary_email] = user.id
+        """Add ``user``; USER_EMAIL_ALREADY_EXISTS when its auth email is taken (checked atomically here).
+
+        Its primary email becomes its primary contact channel.
+        """
+        email = user.primary_email
+        if email is not None and user.primary_email_auth_enabled and email in self.auth_emails:
+            raise known.user_email_already_exists(email)
         self.users[user.id] = user
         bisect.insort(self.order, (user.signed_up_at, user.id))
         self.user_teams[user.id] = {}
+        self.channels[user.id] = {}
+        if user.primary_email is not None:
+            self.add_channel(
+                user,
+                user.primary_email,
+                is_verified=user.primary_email_verified,
+                used_for_auth=user.primary_email_auth_enabled,
+                is_primary=True,
+            )
+        if self.config.user_default_permissions:
+            self.project_permissions[user.id] = set(self.config.user_default_permissions)
 
     def upgrade_anonymous(self, user: User, now_ms: int) -> None:
         """An anonymous user signs up: no longer anonymous, and signed up now (as Stack records it)."""
@@ -252,26 +310,33 @@ class Project:
         bisect.insort(self.order, (now_ms, user.id))
 
     def set_email(self, user: User, email: str | None, verified: bool, auth_enabled: bool) -> None:
-        """Change a user's primary email, keeping the auth-email index unique."""
-        old = user.primary_email if user.primary_email_auth_enabled else None
-        new = email if auth_enabled and email is not None else None
-        if new is not None and new != old and new in self.auth_emails:
-            raise known.user_email_already_exists(new)
-        if old is not None and self.auth_emails.get(old) == user.id:
-            del self.auth_emails[old]
-        if new is not None:
-            self.auth_emails[new] = user.id
-        user.primary_email = email
-        user.primary_email_verified = verified
-        user.primary_email_auth_enabled = auth_enabled
+        """Change a user's primary email (its primary contact channel), keeping the auth-email index unique.
+
+        USER_EMAIL_ALREADY_EXISTS, before any change, when another user uses ``email`` for auth.
+        """
+        if email is not None and auth_enabled and self.auth_emails.get(email, user.id) != user.id:
+            raise known.user_email_already_exists(email)
+        primary = self.primary_channel(user.id)
+        if email is None:
+            if primary is not None:
+                self.delete_channel(primary)
+            return
+        same_value = self.channel_by_value(user.id, email)
+        if same_value is not None and same_value is not primary:
+            self.delete_channel(same_value)  # the email becomes the primary one rather than a second channel
+        if primary is None:
+            self.add_channel(user, email, is_verified=verified, used_for_auth=auth_enabled, is_primary=True)
+        else:
+            self.change_channel(primary, value=email, is_verified=verified, used_for_auth=auth_enabled)
 
     def delete_user(self, user_id: str) -> None:
-        """Remove a user with its memberships, permissions and sessions; announce as Stack does: one
-        ``team_membership.deleted`` per team (oldest team first), then ``user.deleted`` with those teams."""
+        """Remove a user with its memberships, permissions, contact channels and sessions; announce as Stack does:
+        one ``team_membership.deleted`` per team (oldest team first), then ``user.deleted`` with those teams."""
+        for channel in list(self.channels.get(user_id, {}).values()):
+            self.delete_channel(channel)
+        self.channels.pop(user_id, None)
         user = self.users.pop(user_id)
         team_ids = sorted(self.user_teams.get(user_id, {}), key=lambda t: self.teams[t].created_at)
-        if user.primary_email is not None and self.auth_emails.get(user.primary_email) == user_id:
-            del self.auth_emails[user.primary_email]
         i = bisect.bisect_left(self.order, (user.signed_up_at, user_id))
         if i < len(self.order) and self.order[i] == (user.signed_up_at, user_id):
             del self.order[i]
@@ -280,6 +345,7 @@ class Project:
             self.team_permissions.pop((team_id, user_id), None)
         for session in [s for s in self.sessions.values() if s.user_id == user_id]:
             self.delete_session(session.id)
+        self.project_permissions.pop(user_id, None)
         for team_id in team_ids:
             self.announce_membership("team_membership.deleted", team_id, user_id)
         self.announce("user.deleted", lambda: {"id": user_id, "teams": [{"id": t} for t in team_ids]})
@@ -309,6 +375,7 @@ class Project:
         """
         self.members[team_id][user_id] = None
         self.user_teams[user_id][team_id] = None
+        self.member_profiles.pop((team_id, user_id), None)
         defaults = (
             self.config.team_creator_default_permissions if creator else self.config.team_member_default_permissions
         )
@@ -327,6 +394,7 @@ class Project:
         self.announce(event_type, lambda: {"id": permission_id, "user_id": user_id, "team_id": team_id})
 
     def remove_member(self, team_id: str, user_id: str) -> None:
+        self.member_profiles.pop((team_id, user_id), None)
         self.announce_membership("team_membership.deleted", team_id, user_id)
         self.members[team_id].pop(user_id, None)
         self.user_teams[user_id].pop(team_id, None)
@@ -340,17 +408,41 @@ class Project:
 
     def permissions_of(self, team_id: str, user_id: str, *, recursive: bool) -> set[str]:
         direct = self.team_permissions.get((team_id, user_id), set())
-        if not recursive:
-            return set(direct)
-        out: set[str] = set()
-        stack = list(direct)
-        while stack:
-            p = stack.pop()
-            if p in out:
-                continue
-            out.add(p)
-            stack.extend(self.permission_definitions.get(p, ()))
-        return out
+        return expand_permissions(direct, self.permission_definitions) if recursive else set(direct)
+
+    def project_permissions_of(self, user_id: str, *, recursive: bool) -> set[str]:
+        direct = self.project_permissions.get(user_id, set())
+        return expand_permissions(direct, self.project_permission_definitions) if recursive else set(direct)
+
+    def define_permissions(self, definitions: Mapping[str, Iterable[str]], scope: str) -> None:
+        """Add (or replace) permission definitions of ``scope`` ("team" or "project"): id -> contained ids.
+
+        What the dashboard (or ``rbac.permissions`` in the config) does on a real server. Raises ``ValueError`` for
+        an id Stack would refuse, an id defined in the other scope, or a contained id not defined in this scope.
+        """
+        own, other = (
+            (self.permission_definitions, self.project_permission_definitions)
+            if scope == "team"
+            else (self.project_permission_definitions, self.permission_definitions)
+        )
+        new = {pid: tuple(contained) for pid, contained in definitions.items()}
+        for pid, contained in new.items():
+            if not PERMISSION_ID_RE.match(pid) or pid.startswith("$"):
+                raise ValueError(f"permission id {pid!r}: only lowercase letters, digits, ':' and '_' are allowed")
+            if pid in other:
+                raise ValueError(f"permission {pid!r} is defined in the other scope already")
+            for child in contained:
+                if child not in own and child not in new:
+                    raise ValueError(f"permission {pid!r} contains {child!r}, which is not a {scope} permission")
+        own.update(new)
+
+    def permission_scope(self, permission_id: str) -> str | None:
+        """``"team"`` or ``"project"``: the scope a permission is defined in (None: not defined at all)."""
+        if permission_id in self.permission_definitions:
+            return "team"
+        if permission_id in self.project_permission_definitions:
+            return "project"
+        return None
 
     # --- sessions ------------------------------------------------------------------------------------------------
 

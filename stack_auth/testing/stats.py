@@ -9,10 +9,12 @@ count under ``"METHOD <unmatched>"``. ``count()`` takes the same route specs as 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from stack_auth.testing.faults import RouteMatcher
 
@@ -35,6 +37,22 @@ class RequestRecord:
     status: int | None
     handled: bool
     faults: tuple[str, ...]
+    # Kept raw (decoding costs nothing unless a test asks) and out of repr: bodies carry passwords and codes.
+    query_string: bytes = field(default=b"", repr=False)
+    raw_body: bytes = field(default=b"", repr=False)
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The query parameters the request carried: ``{"user_id": "...", "recursive": "true"}``."""
+        return dict(parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True))
+
+    @property
+    def body(self) -> Any:
+        """The JSON body the request carried (None when it had none or it was not JSON)."""
+        try:
+            return json.loads(self.raw_body) if self.raw_body else None
+        except ValueError:
+            return None
 
 
 class Stats:
@@ -55,6 +73,8 @@ class Stats:
         *,
         handled: bool,
         faults: tuple[str, ...] = (),
+        query_string: bytes = b"",
+        raw_body: bytes = b"",
     ) -> None:
         """Count one request (``status`` None: the connection was dropped)."""
         key = f"{method} {template}"
@@ -70,7 +90,7 @@ class Stats:
                 rs.statuses[status] += 1
             for f in faults:
                 rs.faults[f] += 1
-            self.history.append(RequestRecord(method, path, key, status, handled, faults))
+            self.history.append(RequestRecord(method, path, key, status, handled, faults, query_string, raw_body))
 
     def count(self, route: str = "*", *, handled: bool = False) -> int:
         """Requests that reached routes matching ``route`` (``handled=True``: only those whose route ran)."""
@@ -82,6 +102,16 @@ class Stats:
                 if matcher(method, template, template):
                     total += rs.handled if handled else rs.received
             return total
+
+    def requests(self, route: str = "*") -> list[RequestRecord]:
+        """The kept requests to routes matching ``route``, oldest first: exactly what the server received::
+
+        (seen,) = emu.stats.requests("GET /project-permissions")
+        assert (seen.path, seen.query, seen.body) == ("/project-permissions", {"user_id": uid}, None)
+        """
+        matcher = RouteMatcher(route)
+        with self._lock:
+            return [r for r in self.history if matcher(r.method, r.route.partition(" ")[2], r.path)]
 
     @property
     def total(self) -> int:

@@ -13,6 +13,11 @@ from stack_auth.testing import known
 from stack_auth.testing.auth import CLIENT_OR_HIGHER, SERVER_OR_HIGHER, Auth, require_access
 from stack_auth.testing.context import Ctx
 from stack_auth.testing.operations import create_team
+from stack_auth.testing.permissions_api import (
+    check_lists_own,
+    check_permission_scope,
+    permission_list_query,
+)
 from stack_auth.testing.state import Project
 from stack_auth.testing.validation import Field, Validator
 from stack_auth.testing.views import team_server, team_view
@@ -79,16 +84,7 @@ async def list_teams(ctx: Ctx) -> Response:
     user_id = v.user_id_or_me("query", "user_id", q.get("user_id"), _current_user_id(auth), required=False)
     v.one_of("query", "add_current_user", q.get("add_current_user"), ("true", "false"))
     v.done()
-    if auth.type == "client":
-        current = _current_user_id(auth)
-        if current is None:
-            raise known.cannot_get_own_user_without_user()
-        if user_id != current:
-            raise StatusError(
-                403,
-                'Client can only list teams for their own user. user_id must be either "me" or the ID of the '
-                "current user",
-            )
+    check_lists_own(auth, user_id, "teams")
     project = auth.project
     with ctx.services.store.lock:
         teams = list(project.teams.values())
@@ -247,26 +243,11 @@ async def remove_membership(ctx: Ctx) -> Response:
 
 async def list_team_permissions(ctx: Ctx) -> Response:
     auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
-    q = ctx.request.query
     v = ctx.validator()
-    v.unknown("query", q, ("team_id", "user_id", "permission_id", "recursive"))
-    team_id = v.uuid("query", "team_id", q.get("team_id"), required=False)
-    user_id = v.user_id_or_me("query", "user_id", q.get("user_id"), _current_user_id(auth), required=False)
-    permission_id = q.get("permission_id")
-    if permission_id is not None:
-        v.permission_id("query", "permission_id", permission_id)
-    recursive = v.one_of("query", "recursive", q.get("recursive"), ("true", "false")) == "true"
+    user_id, permission_id, recursive = permission_list_query(ctx, auth, v, ("team_id",))
+    team_id = v.uuid("query", "team_id", ctx.request.query.get("team_id"), required=False)
     v.done()
-    if auth.type == "client":
-        current = _current_user_id(auth)
-        if current is None:
-            raise known.cannot_get_own_user_without_user()
-        if user_id != current:
-            raise StatusError(
-                403,
-                'Client can only list permissions for their own user. user_id must be either "me" or the ID of the '
-                "current user",
-            )
+    check_lists_own(auth, user_id, "permissions")
     project = auth.project
     items: list[dict[str, Any]] = []
     with ctx.services.store.lock:
@@ -276,7 +257,7 @@ async def list_team_permissions(ctx: Ctx) -> Response:
             for perm in project.permissions_of(t_id, u_id, recursive=recursive):
                 if permission_id is None or perm == permission_id:
                     items.append({"id": perm, "user_id": u_id, "team_id": t_id})
-    items.sort(key=lambda p: (p["id"], p["team_id"], p["user_id"]))
+    items.sort(key=lambda p: (p["team_id"], p["user_id"], p["id"]))
     return json_response({"items": items, "is_paginated": False})
 
 
@@ -295,8 +276,7 @@ async def grant_team_permission(ctx: Ctx) -> Response:
     project = auth.project
     with ctx.services.store.lock:
         _ensure_membership(project, team_id, user_id)
-        if permission_id not in project.permission_definitions:
-            raise known.permission_not_found(permission_id)
+        check_permission_scope(project, permission_id, "team")
         project.team_permissions.setdefault((team_id, user_id), set()).add(permission_id)
         project.announce_permission("team_permission.created", team_id, user_id, permission_id)
     return json_response({"id": permission_id, "user_id": user_id, "team_id": team_id}, 201)
@@ -313,6 +293,11 @@ async def revoke_team_permission(ctx: Ctx) -> Response:
         project.team_permissions[(team_id, user_id)].discard(permission_id)
         project.announce_permission("team_permission.deleted", team_id, user_id, permission_id)
     return success_response()
+
+
+#: The membership and permission checks, for the other team routes (invitations, member profiles).
+ensure_membership = _ensure_membership
+ensure_permission = _ensure_permission
 
 
 ROUTES = [

@@ -6,14 +6,15 @@ from typing import Any
 
 from stack_auth._async._pagination import AsyncPager
 from stack_auth._async._transport import AsyncTransport
+from stack_auth._async.resources.permissions import AsyncUserPermissions
 from stack_auth._config import DEFAULT_PAGE_SIZE
 from stack_auth._exceptions import NotFoundError
 from stack_auth._validate import given, page_size, uuid_arg
 from stack_auth.models import NOT_GIVEN, NotGiven, Page, ServerUser, structure
 
 
-class AsyncUsers:
-    """Create, read, list, update and delete the project's users."""
+class AsyncUsers(AsyncUserPermissions):
+    """Create, read, list, update and delete the project's users; grant and check their project permissions."""
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 from typing import Any, Generic, TypeVar
 
 from stack_auth._sync._token_session import TokenSession
+from stack_auth._sync.resources.contact_channels import ChannelCalls
 from stack_auth._known_errors import (
     AnonymousAuthenticationNotAllowed,
     CannotGetOwnUserWithoutUser,
@@ -16,8 +18,8 @@ from stack_auth._known_errors import (
     SessionAuthenticationError,
     UserNotFound,
 )
-from stack_auth._validate import given, text_arg, uuid_arg
-from stack_auth.models import NOT_GIVEN, ClientUser, NotGiven, SessionInfo, Team, structure
+from stack_auth._validate import code_arg, given, text_arg, uuid_arg
+from stack_auth.models import NOT_GIVEN, ClientUser, ContactChannel, NotGiven, SessionInfo, Team, structure
 from stack_auth.tokens import TokensInput
 
 UserT = TypeVar("UserT", bound=ClientUser)
@@ -115,6 +117,64 @@ class CurrentUser(Generic[UserT]):
         A user who has one gets a 400 :class:`~stack_auth.errors.BadRequestError`; use :meth:`update_password`."""
         body = {"password": text_arg(new_password, "new_password")}
         self._session.request("POST", "/auth/password/set", store=self._session.store(tokens), json=body)
+
+    # --- contact channels (the user's own emails) ------------------------------------------------------------------
+
+    def _channels(self, tokens: TokensInput | None) -> ChannelCalls:
+        return ChannelCalls(functools.partial(self._session.request, store=self._session.store(tokens)), "me")
+
+    def list_contact_channels(self, *, tokens: TokensInput | None = None) -> builtins.list[ContactChannel]:
+        """The user's emails, oldest first (one complete list): ``app.current_user.list_contact_channels()``."""
+        return self._channels(tokens).list()
+
+    def create_contact_channel(
+        self,
+        *,
+        value: str,
+        type: str = "email",
+        used_for_auth: bool = False,
+        is_primary: bool | NotGiven = NOT_GIVEN,
+        tokens: TokensInput | None = None,
+    ) -> ContactChannel:
+        """Add an email to the user (unverified; send it a code with :meth:`send_contact_channel_verification_code`).
+
+        ``ch = app.current_user.create_contact_channel(value="work@example.com")``
+        """
+        calls = self._channels(tokens)
+        return calls.create(value, type=type, used_for_auth=used_for_auth, is_primary=is_primary)
+
+    def update_contact_channel(
+        self,
+        channel_id: str,
+        *,
+        value: str | NotGiven = NOT_GIVEN,
+        used_for_auth: bool | NotGiven = NOT_GIVEN,
+        is_primary: bool | NotGiven = NOT_GIVEN,
+        tokens: TokensInput | None = None,
+    ) -> ContactChannel:
+        """Change one of the user's emails (a client cannot mark it verified: that takes the mailed code)."""
+        calls = self._channels(tokens)
+        return calls.update(channel_id, value=value, used_for_auth=used_for_auth, is_primary=is_primary)
+
+    def delete_contact_channel(self, channel_id: str, *, tokens: TokensInput | None = None) -> None:
+        """Remove one of the user's emails."""
+        self._channels(tokens).delete(channel_id)
+
+    def send_contact_channel_verification_code(
+        self, channel_id: str, *, callback_url: str, tokens: TokensInput | None = None
+    ) -> None:
+        """Mail a verification link to ``callback_url`` (a trusted domain) for one of the user's emails."""
+        self._channels(tokens).send_verification_code(channel_id, callback_url)
+
+    def accept_team_invitation(self, code: str, *, tokens: TokensInput | None = None) -> None:
+        """Join the team of an invitation, with the ``code`` from the mailed link (``POST /team-invitations/accept``).
+
+        Accepting as a member already is not an error. Raises a :class:`~stack_auth.errors.VerificationError`
+        subclass for an unknown, expired or used code. As on Stack, the code is spent even when the call then
+        fails for lack of a (usable) signed-in user.
+        """
+        store = self._session.store(tokens)
+        self._session.request("POST", "/team-invitations/accept", store=store, json={"code": code_arg(code)})
 
     def sign_out(self, *, tokens: TokensInput | None = None) -> None:
         """End the session (``DELETE /auth/sessions/current``: its refresh token stops working) and clear the store.

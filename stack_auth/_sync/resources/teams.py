@@ -7,13 +7,16 @@ import builtins
 from typing import Any
 
 from stack_auth._sync._transport import Transport
+from stack_auth._sync.resources.member_profiles import TeamMemberProfiles
+from stack_auth._sync.resources.team_invitations import TeamInvitations
 from stack_auth._exceptions import NotFoundError
-from stack_auth._validate import given, path_segment, uuid_arg
+from stack_auth._validate import given, path_segment, text_arg, uuid_arg
 from stack_auth.models import NOT_GIVEN, NotGiven, Team, TeamMembership, TeamPermission, structure
 
 
-class Teams:
-    """Create, read, list, update and delete teams; add and remove members; grant and revoke permissions."""
+class Teams(TeamInvitations, TeamMemberProfiles):
+    """Create, read, list, update and delete teams; add and remove members; grant, revoke and check permissions;
+    invite people; read and change members' team profiles."""
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
@@ -118,11 +121,20 @@ class Teams:
         params = {
             "team_id": uuid_arg(team_id, "team_id"),
             "user_id": uuid_arg(user_id, "user_id"),
-            "permission_id": permission_id,
+            "permission_id": None if permission_id is None else text_arg(permission_id, "permission_id"),
             "recursive": recursive,
         }
         data = self._transport.request("GET", "/team-permissions", params=params)
         return [structure(item, TeamPermission) for item in data["items"]]
+
+    def has_permission(self, team_id: str, user_id: str, permission_id: str) -> bool:
+        """Whether ``user_id`` holds ``permission_id`` in ``team_id``, directly or through a permission that
+        contains it (as Stack checks it; one request). False when the user is not a member.
+
+        ``if app.teams.has_permission(team.id, user.id, "$update_team"): ...``
+        """
+        found = self.list_permissions(team_id, user_id, permission_id=permission_id, recursive=True)
+        return any(p.id == permission_id for p in found)
 
 
 def _permission_path(team_id: str, user_id: str, permission_id: str) -> str:

@@ -7,14 +7,15 @@ from typing import Any
 
 from stack_auth._sync._pagination import Pager
 from stack_auth._sync._transport import Transport
+from stack_auth._sync.resources.permissions import UserPermissions
 from stack_auth._config import DEFAULT_PAGE_SIZE
 from stack_auth._exceptions import NotFoundError
 from stack_auth._validate import given, page_size, uuid_arg
 from stack_auth.models import NOT_GIVEN, NotGiven, Page, ServerUser, structure
 
 
-class Users:
-    """Create, read, list, update and delete the project's users."""
+class Users(UserPermissions):
+    """Create, read, list, update and delete the project's users; grant and check their project permissions."""
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport

@@ -1,0 +1,65 @@
+"""Project permissions of users (server access): ``app.users.grant_permission`` and friends.
+
+A mixin of :class:`~stack_auth._async.resources.users.AsyncUsers`, kept in its own module so that the users module
+stays about users.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+from stack_auth._async._transport import AsyncTransport
+from stack_auth._validate import path_segment, text_arg, uuid_arg
+from stack_auth.models import ProjectPermission, structure
+
+
+class AsyncUserPermissions:
+    """Grant, revoke, list and check a user's project-wide permissions (``/project-permissions``)."""
+
+    _transport: AsyncTransport
+
+    async def grant_permission(self, user_id: str, permission_id: str) -> ProjectPermission:
+        """Grant a project permission: ``await app.users.grant_permission(user.id, "admin")``.
+
+        Granting one the user holds already is not an error. Raises :class:`~stack_auth.errors.PermissionNotFound`
+        when the project defines no such permission, :class:`~stack_auth.errors.WrongPermissionScope` for a team
+        permission, :class:`~stack_auth.errors.UserNotFound` for an unknown user.
+        """
+        path = _path(user_id, permission_id)
+        return structure(await self._transport.request("POST", path, json={}), ProjectPermission)
+
+    async def revoke_permission(self, user_id: str, permission_id: str) -> None:
+        """Revoke a project permission the user holds directly.
+
+        Raises :class:`~stack_auth.errors.PermissionNotFound` when the user does not hold it (Stack words it as if
+        the definition were missing).
+        """
+        await self._transport.request("DELETE", _path(user_id, permission_id))
+
+    async def list_permissions(
+        self, user_id: str, *, recursive: bool = True, permission_id: str | None = None
+    ) -> builtins.list[ProjectPermission]:
+        """The project permissions ``user_id`` holds, as one complete list (Stack does not paginate it).
+
+        ``recursive=True`` (the default, as in Stack's JS SDK) includes the permissions contained in the ones held
+        directly; ``recursive=False`` lists only the direct grants. ``permission_id`` keeps only that one.
+        """
+        params = {
+            "user_id": uuid_arg(user_id, "user_id"),
+            "permission_id": None if permission_id is None else text_arg(permission_id, "permission_id"),
+            "recursive": recursive,
+        }
+        data = await self._transport.request("GET", "/project-permissions", params=params)
+        return [structure(item, ProjectPermission) for item in data["items"]]
+
+    async def has_permission(self, user_id: str, permission_id: str) -> bool:
+        """Whether the user holds ``permission_id``, directly or contained in another one (one request).
+
+        ``if await app.users.has_permission(user.id, "admin"): ...``
+        """
+        found = await self.list_permissions(user_id, recursive=True, permission_id=permission_id)
+        return any(p.id == permission_id for p in found)
+
+
+def _path(user_id: str, permission_id: str) -> str:
+    return f"/project-permissions/{uuid_arg(user_id, 'user_id')}/{path_segment(permission_id, 'permission_id')}"
