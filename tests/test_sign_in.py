@@ -160,7 +160,9 @@ def sub(access_token: str) -> str:
 
 
 @pytest.mark.anyio
-async def test_sign_up_and_sign_in_store_the_session(app: AsyncStackClientApp, store: TokenStore, wire: Wire) -> None:
+async def test_sign_up_and_sign_in_store_the_session(
+    app: AsyncStackClientApp, store: TokenStore, wire: Wire, emu: Emulator
+) -> None:
     tokens = await app.sign_up_with_password("ada@example.com", "correct-horse")
     sent = wire.last()
     assert (sent.method, sent.path, sent.body) == (
@@ -182,6 +184,15 @@ async def test_sign_up_and_sign_in_store_the_session(app: AsyncStackClientApp, s
 
     with pytest.raises(UserEmailAlreadyExists):
         await app.sign_up_with_password("ada@example.com", "correct-horse")
+
+    # With a verification callback, the new address gets the mail whose code verify_email takes.
+    await app.sign_up_with_password("bob@example.com", "correct-horse", verification_callback_url=MAGIC)
+    assert wire.last().body["verification_callback_url"] == MAGIC
+    (mail,) = emu.mail("bob@example.com", kind="email_verification")
+    assert mail.link == f"{MAGIC}?code={mail.code}"
+    await app.verify_email(mail.code)
+    bob = await app.current_user.get()
+    assert bob is not None and bob.primary_email == "bob@example.com" and bob.primary_email_verified
     with pytest.raises(PasswordTooShort):
         await app.sign_up_with_password("bob@example.com", "short")
 

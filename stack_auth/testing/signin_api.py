@@ -22,6 +22,7 @@ from stack_auth.testing.codes import (
     find_code,
     use_code,
 )
+from stack_auth.testing.contact_channels_api import EMAIL_VERIFICATION
 from stack_auth.testing.context import Ctx
 from stack_auth.testing.defaults import (
     DEFAULT_SESSION_EXPIRES_IN_MILLIS,
@@ -170,8 +171,17 @@ async def password_sign_up(ctx: Ctx) -> Response:
     _check_password(password)
     password_hash = await hash_password_async(password, ctx.services.password_iterations)
     fields = {"primary_email": data["email"], "primary_email_verified": False, "primary_email_auth_enabled": True}
-    with ctx.services.store.lock:
+    store = ctx.services.store
+    with store.lock:
         user = _sign_up(ctx, project, auth, fields, password_hash)
+        callback_url = data.get("verification_callback_url")
+        if callback_url is not None and user.primary_email is not None:
+            # The mail that verifies the new address (``verify_email`` takes its code), as Stack sends it.
+            target = {"user_id": user.id, "email": user.primary_email}
+            code = create_code(store, project, EMAIL_VERIFICATION, target, callback_url=str(callback_url))
+            project.send_mail(
+                user.primary_email, "email_verification", code.code, code.callback_url, store.clock.now_ms()
+            )
         return json_response(signed_in(ctx, project, user))
 
 
