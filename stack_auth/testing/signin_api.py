@@ -138,12 +138,18 @@ def _sign_up(ctx: Ctx, project: Project, auth: Auth, fields: dict[str, Any], pas
 # --- password ------------------------------------------------------------------------------------------------------
 
 
-async def password_sign_in(ctx: Ctx) -> Response:
+def _password_request(ctx: Ctx, fields: dict[str, Field]) -> tuple[Auth, dict[str, Any]]:
+    """The caller and the body of a password route, once the project allows passwords."""
     auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
-    data = body_of(ctx, _SIGN_IN_FIELDS)
-    project = auth.project
-    if not project.config.password_auth_enabled:
+    data = body_of(ctx, fields)
+    if not auth.project.config.password_auth_enabled:
         raise known.password_authentication_not_enabled()
+    return auth, data
+
+
+async def password_sign_in(ctx: Ctx) -> Response:
+    auth, data = _password_request(ctx, _SIGN_IN_FIELDS)
+    project = auth.project
     email = normalize_email(str(data["email"])) or ""
     store = ctx.services.store
     with store.lock:
@@ -158,11 +164,8 @@ async def password_sign_in(ctx: Ctx) -> Response:
 
 
 async def password_sign_up(ctx: Ctx) -> Response:
-    auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
-    data = body_of(ctx, _SIGN_UP_FIELDS)
+    auth, data = _password_request(ctx, _SIGN_UP_FIELDS)
     project = auth.project
-    if not project.config.password_auth_enabled:
-        raise known.password_authentication_not_enabled()
     if not project.config.sign_up_enabled:
         raise known.sign_up_not_enabled()
     if "verification_callback_url" in data:
