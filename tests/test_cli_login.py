@@ -8,8 +8,10 @@ import _thread
 import json
 import logging
 import stat
+import sys
 import threading
 import time
+import webbrowser
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -464,3 +466,32 @@ def test_example_cli_tool(
         "not signed in",
     ]
     assert len(web.urls) == 1
+
+
+def test_sync_opens_the_users_browser(
+    emu: Emulator, served: str, web_user: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The default opener is the standard library's webbrowser, which honours $BROWSER: here a "browser" that notes
+    # the URL it was asked to open (a real one would show the web app's confirm page).
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.py"
+    browser.write_text(f"import sys\nopen({str(opened)!r}, 'w').write(sys.argv[1])\n")
+    monkeypatch.setenv("BROWSER", f"{sys.executable} {browser} %s")
+    monkeypatch.setattr(webbrowser, "_tryorder", None)  # registered again from $BROWSER on first use
+    web = SyncWebApp(emu, served, web_user)
+
+    def user_confirms() -> None:
+        deadline = time.monotonic() + 10
+        while not opened.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        web(opened.read_text())
+
+    confirm = threading.Thread(target=user_confirms)
+    confirm.start()
+    try:
+        with StackClientApp(**client_kwargs(emu, served), token_store=TokenStore()) as app:
+            tokens = app.cli_login(app_url=APP_URL, poll_interval=0.05, timeout=15)
+    finally:
+        confirm.join(timeout=15)
+    assert login_code_of(opened.read_text())
+    assert tokens.access_token and web.urls == [opened.read_text()]
