@@ -8,10 +8,8 @@ import _thread
 import json
 import logging
 import stat
-import sys
 import threading
 import time
-import webbrowser
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,7 @@ import keyring
 import keyring.backend
 import keyring.errors
 import pytest
-from apps import load_example
+from apps import browser_that_notes_urls, load_example, wait_for_file
 
 from stack_auth import (
     AsyncStackClientApp,
@@ -471,20 +469,11 @@ def test_example_cli_tool(
 def test_sync_opens_the_users_browser(
     emu: Emulator, served: str, web_user: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The default opener is the standard library's webbrowser, which honours $BROWSER: here a "browser" that notes
-    # the URL it was asked to open (a real one would show the web app's confirm page).
-    opened = tmp_path / "opened.txt"
-    browser = tmp_path / "browser.py"
-    browser.write_text(f"import sys\nopen({str(opened)!r}, 'w').write(sys.argv[1])\n")
-    monkeypatch.setenv("BROWSER", f"{sys.executable} {browser} %s")
-    monkeypatch.setattr(webbrowser, "_tryorder", None)  # registered again from $BROWSER on first use
+    opened = browser_that_notes_urls(tmp_path, monkeypatch)
     web = SyncWebApp(emu, served, web_user)
 
     def user_confirms() -> None:
-        deadline = time.monotonic() + 10
-        while not opened.exists() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        web(opened.read_text())
+        web(wait_for_file(opened))
 
     confirm = threading.Thread(target=user_confirms)
     confirm.start()

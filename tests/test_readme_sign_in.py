@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
-import re
-import sys
 import textwrap
 import threading
-import time
-import webbrowser
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from apps import browser_that_notes_urls, wait_for_file
 
 from stack_auth import AsyncStackClientApp, StackServerApp, TokenStore
 from stack_auth.testing import Emulator
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+try:
+    from .test_readme_areas import snippet
+except ImportError:  # tests/ run as a directory, not a package
+    from test_readme_areas import snippet  # type: ignore[no-redef]
+
 APP = "https://myapp.example"
-
-
-def snippet(heading: str) -> str:
-    """The first python block of a README section."""
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index(heading + "\n") :]
-    match = re.search(r"```python\n(.*?)```", section, re.S)
-    assert match is not None, heading
-    return match.group(1)
 
 
 class Browser:
@@ -83,25 +75,18 @@ async def test_sign_in_snippet_runs(anyio_backend: str) -> None:
 def test_cli_snippet_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     emu = Emulator(seed=5)
     web_user = emu.create_user(primary_email="web@example.com", primary_email_auth_enabled=True)["id"]
-    opened = tmp_path / "opened.txt"
-    browser = tmp_path / "browser.py"
-    browser.write_text(f"import sys\nopen({str(opened)!r}, 'w').write(sys.argv[1])\n")
+    opened = browser_that_notes_urls(tmp_path, monkeypatch)  # the user's browser: notes the page it opens
     with emu.serve() as url:
         for name, value in {
             "STACK_PROJECT_ID": emu.project_id,
             "STACK_PUBLISHABLE_CLIENT_KEY": emu.publishable_client_key,
             "STACK_API_URL": url,
             "XDG_CONFIG_HOME": str(tmp_path),
-            "BROWSER": f"{sys.executable} {browser} %s",  # the user's browser: notes the page it opens
         }.items():
             monkeypatch.setenv(name, value)
-        monkeypatch.setattr(webbrowser, "_tryorder", None)  # registered again from $BROWSER on first use
 
         def web_app_confirms() -> None:  # the user signs in on the confirm page; the web app completes the login
-            deadline = time.monotonic() + 10
-            while not opened.exists() and time.monotonic() < deadline:
-                time.sleep(0.02)
-            login_code = parse_qs(urlsplit(opened.read_text()).query)["login_code"][0]
+            login_code = parse_qs(urlsplit(wait_for_file(opened)).query)["login_code"][0]
             with StackServerApp(
                 project_id=emu.project_id, secret_server_key=emu.secret_server_key, base_url=url
             ) as server:
