@@ -303,7 +303,8 @@ async def test_sign_in_with_code_typed_or_from_the_link(app: AsyncStackClientApp
     )
     code = emu.last_code("new@example.com")
     assert len(code) == 45 and code.endswith(nonce) and code[:6].isdigit()
-    tokens = await app.sign_in_with_code(code[:6], nonce=nonce)  # what the user typed, plus the nonce
+    typed = f" {code[:3]} {code[3:6]}\n"  # what the user typed (spaces and all), plus the nonce
+    tokens = await app.sign_in_with_code(typed, nonce=nonce)
     assert wire.last().body == {"code": code}
     assert tokens.extra["is_new_user"] is True
     user = await app.current_user.get()

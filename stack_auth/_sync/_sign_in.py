@@ -185,7 +185,7 @@ class SignIn:
 
         ``tokens.extra["is_new_user"]`` says whether this signed a new user up.
         """
-        full = text_arg(code, "code").strip()
+        full = "".join(text_arg(code, "code").split())  # typed codes come with stray spaces ("123 456")
         if nonce is not None:
             if len(full) != OTP_LENGTH:
                 raise InvalidArgumentError(f"with nonce=, code must be the {OTP_LENGTH} characters the user typed")
