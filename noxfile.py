@@ -1,18 +1,22 @@
-"""Developer sessions: ``nox -s tests lint typecheck gen-sync bench``."""
+"""Developer sessions: ``nox -s tests lint typecheck docs gen-sync api-snapshot bench``."""
 
 from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
 
 @nox.session
-def tests(session: nox.Session) -> None:
-    """The whole suite, async tests on asyncio and trio."""
-    session.install("-e", ".[dev]")
-    session.run("pytest", *session.posargs)
+@nox.parametrize("http", ["httpx", "httpx2"])
+def tests(session: nox.Session, http: str) -> None:
+    """The whole suite on asyncio and trio, with httpx only or with httpx2 installed (then the SDK uses httpx2).
+
+    ``nox -s tests`` runs both; ``nox -s "tests(http='httpx2')"`` one."""
+    session.install("-e", ".[dev,httpx2]" if http == "httpx2" else ".[dev]")
+    # tests/test_httpx_choice.py checks that the SDK really runs on the library this session is for.
+    session.run("pytest", *session.posargs, env={"STACK_AUTH_TEST_HTTPX": http})
 
 
 @nox.session
@@ -24,8 +28,24 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".[dev]")
-    session.run("mypy", "--strict", "stack_auth")
+    # httpx2 too: tests/typing checks that either library's clients and timeouts type-check as app options.
+    session.install("-e", ".[dev,httpx2]")
+    session.run("mypy", "--strict", "stack_auth", "tests/typing")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The API reference site (site/), strict: a public name without a docstring or a broken reference fails."""
+    session.install("-e", ".[docs]")
+    # NO_MKDOCS_2_WARNING: mkdocs-material's banner about its successor, printed on every build.
+    session.run("mkdocs", "build", "--strict", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+@nox.session(name="api-snapshot")
+def api_snapshot(session: nox.Session) -> None:
+    """Accept a change of the public API: rewrite the snapshot (tests/public-api.txt) from the source."""
+    session.install("griffe>=1.7")
+    session.run("python", "scripts/api_snapshot.py")
 
 
 @nox.session(name="gen-sync")

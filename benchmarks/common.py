@@ -25,11 +25,12 @@ class Sizes:
     queue_small: int  # Q: queued concurrent calls, small and large
     queue_large: int
     evaluate: bool = True  # False: tiny sizes, timings mean nothing; only correctness is judged
+    verify_calls: int = 2000  # P6: verifications of one token again, and of as many new tokens
 
 
-SMOKE = Sizes("smoke", 100, 40, 200, 100, 20, 1, 5, 300, 2, 100, 400, evaluate=False)
+SMOKE = Sizes("smoke", 100, 40, 200, 100, 20, 1, 5, 300, 2, 100, 400, evaluate=False, verify_calls=20)
 DEFAULT = Sizes("default", 8000, 2500, 500, 5000, 200, 3, 60, 15_000, 15, 5000, 20_000)
-FULL = Sizes("full", 20_000, 10_000, 500, 5000, 200, 5, 150, 100_000, 40, 5000, 20_000)
+FULL = Sizes("full", 20_000, 10_000, 500, 5000, 200, 5, 150, 100_000, 40, 5000, 20_000, verify_calls=5000)
 
 
 @dataclass

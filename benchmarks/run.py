@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from benchmarks import cpu, fanout, imports, pagination, rate_limited
+from benchmarks import auth_verify, cpu, fanout, imports, pagination, rate_limited
 from benchmarks.common import DEFAULT, FULL, SMOKE, Result, Sizes
 
 BENCHMARKS: dict[str, Callable[[Sizes], list[Result]]] = {
@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, Callable[[Sizes], list[Result]]] = {
     "P3": fanout.run_fanout,
     "P4": pagination.run,
     "P5": imports.run,
+    "P6": auth_verify.run,
     "Q": fanout.run_queue,
 }
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -83,7 +84,7 @@ def write_readme(table: str, sizes: Sizes, chosen: list[str]) -> None:
     section = (
         "## Benchmarks\n\n"
         f"`{command}` (nox: `nox -s bench`); ratios are measured side by side in one run, servers in a separate "
-        "process over loopback. P1/P3/Q use a trivial aiohttp server answering a real `users.get` body; P2/P4 the "
+        "process over loopback. P1/P3/Q use a trivial aiohttp server answering a real `users.get` body; P2/P4/P6 the "
         "emulator.\n\n"
         f"{machine()}\n\n{table}\n"
     )

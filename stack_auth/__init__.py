@@ -66,7 +66,8 @@ _LAZY = {
 }
 
 
-__getattr__ = lazy_attributes(__name__, _LAZY)
+# Public submodules are attributes too, imported on first access: ``import stack_auth; stack_auth.errors.UserNotFound``.
+__getattr__ = lazy_attributes(__name__, _LAZY, submodules=True)
 
 __all__ = [
     "NOT_GIVEN",

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aiohttp
 import aiohttp.helpers
-import httpx
 import yarl
 
-from stack_auth._http import RawResponse, connection_error
+from stack_auth._http import RawResponse, Timeouts, connection_error
 
 
 class AiohttpPool:
     """One ``aiohttp.ClientSession`` bound to one event loop."""
 
     def __init__(self, max_connections: int) -> None:
+        self._loop = asyncio.get_running_loop()
         connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_connections)
         # Not trust_env=True: aiohttp would then hop to a thread twice per request (netrc, proxy variables), a third
         # of the per-call CPU. The proxy variables are read here instead, once per origin (see _proxy).
@@ -23,7 +24,7 @@ class AiohttpPool:
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
         self._proxies: dict[str, tuple[yarl.URL | None, aiohttp.BasicAuth | None]] = {}
 
-    def _timeout(self, timeout: httpx.Timeout) -> aiohttp.ClientTimeout:
+    def _timeout(self, timeout: Timeouts) -> aiohttp.ClientTimeout:
         key = (timeout.connect, timeout.read, timeout.pool)
         cached = self._timeouts.get(key)
         if cached is None:
@@ -45,7 +46,7 @@ class AiohttpPool:
         return found
 
     async def send(
-        self, method: str, url: str, headers: dict[str, str], content: bytes | None, timeout: httpx.Timeout
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None, timeout: Timeouts
     ) -> RawResponse:
         proxy, proxy_auth = self._proxy(url)
         try:
@@ -68,8 +69,35 @@ class AiohttpPool:
     async def aclose(self) -> None:
         await self.session.close()
 
-    def detach(self) -> None:
-        """Forget a pool whose event loop has closed. Its sockets cannot be closed without that loop (aiohttp
-        closes them with a coroutine); they are released when collected, with at most a ResourceWarning, never an
-        "Event loop is closed" error."""
+    def close_without_loop(self) -> None:
+        """Close the pool without awaiting on its loop: the loop is closed, or this is a forked child and the
+        connections are the parent's too.
+
+        aiohttp closes connections through their loop, impossible once it is closed; left alone, the sockets would
+        stay open until collected, then be closed with a ResourceWarning each and an "Unclosed connector" report on
+        stderr. A socket closes fine without its loop, so that is done here, and the server sees the connections end
+        at once. On a loop still alive (a forked child), each connection is aborted instead: its socket is closed on
+        the loop's next turn, without a TLS close_notify on a connection the parent still uses. This reaches into
+        aiohttp's and asyncio's private fields: tests/test_lifecycle.py counts the server's open connections to show
+        it works with the versions we support.
+        """
+        connector = self.session.connector
         self.session.detach()
+        if connector is None or connector.closed:
+            return
+        protocols = [proto for idle in connector._conns.values() for proto, _ in idle]
+        protocols += connector._acquired
+        for proto in protocols:
+            transport: Any = proto.transport
+            if transport is None:
+                continue
+            if not self._loop.is_closed():
+                transport.abort()
+                continue
+            while hasattr(transport, "_ssl_protocol"):  # TLS: the socket is under the TLS layer's transport
+                transport = transport._ssl_protocol._transport
+            sock = getattr(transport, "_sock", None)  # asyncio's own transports; uvloop's close themselves
+            if sock is not None:
+                sock.close()
+                transport._sock = None  # else its __del__ warns and closes it again
+        connector._close()  # closed loop: only marks the connector closed; else the aborted transports are left

@@ -39,3 +39,5 @@ ENV_PROJECT_ID: Final = "STACK_PROJECT_ID"
 ENV_SECRET_SERVER_KEY: Final = "STACK_SECRET_SERVER_KEY"
 ENV_PUBLISHABLE_CLIENT_KEY: Final = "STACK_PUBLISHABLE_CLIENT_KEY"
 ENV_API_URL: Final = "STACK_API_URL"
+# Which httpx the SDK builds its own clients with: "httpx2" or "httpx" (unset: httpx2 when installed).
+ENV_HTTPX: Final = "STACK_AUTH_HTTPX"

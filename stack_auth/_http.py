@@ -1,16 +1,20 @@
-"""What the HTTP backends hand to the transport, shared by the async and the sync side."""
+"""What the HTTP backends hand to the transport, shared by the async and the sync side.
+
+The HTTP library is never imported here: the types a caller may pass (an ``httpx`` or ``httpx2`` client or
+``Timeout``) are protocols, and the library classes are looked up among the loaded ones (:mod:`stack_auth._httpx`).
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 import attrs
-import httpx
 
 from stack_auth._config import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT
-from stack_auth._exceptions import APIConnectionError, APITimeoutError
+from stack_auth._exceptions import APIConnectionError, APITimeoutError, ConfigurationError
+from stack_auth._httpx import error_classes
 
 
 @attrs.frozen(slots=True)
@@ -22,28 +26,88 @@ class RawResponse:
     content: bytes
 
 
-TimeoutTypes = float | httpx.Timeout | None
+class TimeoutLike(Protocol):
+    """An ``httpx.Timeout`` or an ``httpx2.Timeout``: four limits in seconds, None for none."""
+
+    @property
+    def connect(self) -> float | None: ...
+    @property
+    def read(self) -> float | None: ...
+    @property
+    def write(self) -> float | None: ...
+    @property
+    def pool(self) -> float | None: ...
 
 
-def to_httpx_timeout(timeout: TimeoutTypes) -> httpx.Timeout:
-    """One reading of the timeout option: a float is the read/write/pool limit with a shorter connect limit."""
-    if isinstance(timeout, httpx.Timeout):
-        return timeout
-    seconds = DEFAULT_TIMEOUT if timeout is None else float(timeout)
-    return httpx.Timeout(seconds, connect=min(seconds, DEFAULT_CONNECT_TIMEOUT))
+#: What ``timeout=`` accepts: seconds (read/write/pool, with a connect limit of at most 10 s), either library's
+#: ``Timeout``, or None for the default (60 s).
+TimeoutTypes = float | TimeoutLike | None
 
 
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, ConnectionRefusedError)
+class Timeouts(NamedTuple):
+    """The limits of one request as the transport sends them. A 4-tuple, which both httpx and httpx2 accept as
+    ``timeout=``, so one value serves a client of either library without conversion."""
+
+    connect: float | None
+    read: float | None
+    write: float | None
+    pool: float | None
+
+
+def to_timeouts(timeout: TimeoutTypes) -> Timeouts:
+    """One reading of the timeout option: a number is the read/write/pool limit with a shorter connect limit."""
+    if timeout is None or (isinstance(timeout, (int, float)) and not isinstance(timeout, bool)):
+        seconds = DEFAULT_TIMEOUT if timeout is None else float(timeout)
+        if not seconds > 0:
+            raise ConfigurationError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+        return Timeouts(min(seconds, DEFAULT_CONNECT_TIMEOUT), seconds, seconds, seconds)
+    limits = tuple(getattr(timeout, name, False) for name in Timeouts._fields)
+    if not all(limit is None or (isinstance(limit, (int, float)) and not isinstance(limit, bool)) for limit in limits):
+        raise ConfigurationError(f"timeout must be seconds or an httpx.Timeout / httpx2.Timeout, got {timeout!r}")
+    return Timeouts(*limits)
+
+
+class HTTPResponse(Protocol):
+    """What the SDK reads of an httpx or httpx2 ``Response``."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def content(self) -> bytes: ...
+
+
+class AsyncHTTPClient(Protocol):
+    """An ``httpx.AsyncClient`` or an ``httpx2.AsyncClient``, as the async apps' ``http_client=`` takes it."""
+
+    async def request(
+        self, method: str, url: str, *, content: bytes | None, headers: Mapping[str, str], timeout: Timeouts
+    ) -> HTTPResponse: ...
+
+    async def aclose(self) -> None: ...
+
+
+class HTTPClient(Protocol):
+    """An ``httpx.Client`` or an ``httpx2.Client``, as the sync apps' ``http_client=`` takes it."""
+
+    def request(
+        self, method: str, url: str, *, content: bytes | None, headers: Mapping[str, str], timeout: Timeouts
+    ) -> HTTPResponse: ...
+
+    def close(self) -> None: ...
 
 
 def connection_error(exc: BaseException, method: str, url: str, *, never_sent: bool = False) -> APIConnectionError:
-    """Map a transport exception (httpx or aiohttp) to our typed error, keeping the cause readable.
+    """Map a transport exception (httpx, httpx2 or aiohttp) to our typed error, keeping the cause readable.
 
     ``never_sent`` (or an httpx connect failure) says the connection was never opened, so the server cannot have
     seen the request and even a POST may be sent again.
     """
-    never_sent = never_sent or isinstance(exc, _NEVER_SENT)
-    timeouts: tuple[type[BaseException], ...] = (httpx.TimeoutException, TimeoutError)
+    never_sent = never_sent or isinstance(
+        exc, (ConnectionRefusedError, *error_classes("ConnectError", "ConnectTimeout", "PoolTimeout"))
+    )
+    timeouts: tuple[type[Exception], ...] = (TimeoutError, *error_classes("TimeoutException"))
     kind = APITimeoutError if isinstance(exc, timeouts) else APIConnectionError
     what = "timed out" if kind is APITimeoutError else "failed"
     detail = str(exc) or type(exc).__name__

@@ -13,7 +13,8 @@ Credentials come from ``STACK_PROJECT_ID``, ``STACK_SECRET_SERVER_KEY`` and ``ST
 same names. Exit status: 0 done, 1 an API error or rows that failed, 2 a usage error, 130 interrupted.
 
 The command line uses the sync API: reading and writing files happens in the main thread while the bulk job's
-threads make the requests, so nothing ever blocks an event loop.
+threads make the requests, so nothing ever blocks an event loop. The API is imported once a command runs: ``--help``
+and argparse's usage errors cost less than importing an HTTP library.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -30,7 +32,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
@@ -45,21 +47,20 @@ from stack_auth._exceptions import (
     StackAuthApiError,
     StackAuthError,
 )
-from stack_auth._known_errors import CurrentProjectNotFound, ProjectAuthenticationError, UserEmailAlreadyExists
-from stack_auth._sync._app import StackServerApp
-from stack_auth._sync.resources.users import Users
 from stack_auth._version import __version__
 from stack_auth.models import ServerUser
 from stack_auth.models._converter import wire_name
+
+# The Python API of this module is the entry point; the command line itself is documented by --help and the README.
+__all__ = ["main"]
+if TYPE_CHECKING:
+    from stack_auth._sync._app import StackServerApp
 
 PROG = "stack-auth"
 DEFAULT_IMPORT_CONCURRENCY = 16
 #: Failed rows listed on stderr; the rest are counted (all of them go to ``--failures FILE``).
 SHOWN_FAILURES = 20
 
-CREATE_FIELDS = frozenset(
-    p.name for p in inspect.signature(Users.create).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY
-)
 #: Fields a user export has that ``users.create`` does not take: ignored on import without a warning.
 READ_FIELDS = frozenset(
     name for f in attrs.fields(ServerUser) for name in (f.name, wire_name(f)) if f.name != "extra"
@@ -85,15 +86,29 @@ CSV_COLUMNS = (
     "client_read_only_metadata",
     "server_metadata",
 )
-#: Errors about the whole run (credentials, project, network), not about one row: the import stops at the first.
-FATAL_ERRORS = (
-    APIConnectionError,
-    AuthenticationError,
-    PermissionDeniedError,
-    ProjectAuthenticationError,
-    CurrentProjectNotFound,
-    RateLimitError,
-)
+
+
+@functools.cache
+def create_arguments() -> frozenset[str]:
+    """The arguments of ``users.create`` (the sync API is imported here, when a command runs, not for ``--help``)."""
+    from stack_auth._sync.resources.users import Users
+
+    params = inspect.signature(Users.create).parameters.values()
+    return frozenset(p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY)
+
+
+def fatal_errors() -> tuple[type[StackAuthError], ...]:
+    """Errors about the whole run (credentials, project, network), not about one row: the import stops at the first."""
+    from stack_auth._known_errors import CurrentProjectNotFound, ProjectAuthenticationError
+
+    return (
+        APIConnectionError,
+        AuthenticationError,
+        PermissionDeniedError,
+        ProjectAuthenticationError,
+        CurrentProjectNotFound,
+        RateLimitError,
+    )
 
 
 class UsageError(Exception):
@@ -206,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 @contextlib.contextmanager
 def open_app(args: argparse.Namespace) -> Iterator[StackServerApp]:
+    from stack_auth._sync._app import StackServerApp
+
     with contextlib.ExitStack() as stack:
         if args.emulator:
             base_url, project_id, key = stack.enter_context(emulator_url())
@@ -324,6 +341,9 @@ class Row:
 
 
 def users_import(app: StackServerApp, args: argparse.Namespace) -> int:
+    from stack_auth._known_errors import UserEmailAlreadyExists
+
+    fatal = fatal_errors()
     path = Path(args.file)
     fmt = args.format or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
     read = read_csv if fmt == "csv" else read_jsonl
@@ -353,14 +373,14 @@ def users_import(app: StackServerApp, args: argparse.Namespace) -> int:
         )
         for result in job:
             row = result.input
-            for name in sorted(set(row.data or ()) - CREATE_FIELDS - READ_FIELDS - warned):
+            for name in sorted(set(row.data or ()) - create_arguments() - READ_FIELDS - warned):
                 warned.add(name)
                 say(f"{PROG}: warning: ignoring unknown field {name!r} (line {row.line})", file=sys.stderr)
             if result.error is None:
                 created += bool(result.value)
                 skipped += not result.value
                 continue
-            if isinstance(result.error, FATAL_ERRORS):
+            if isinstance(result.error, fatal):
                 if created:
                     say(f"created {created} before this error; a re-run skips them", file=sys.stderr)
                 raise result.error
@@ -384,7 +404,7 @@ def create_fields(row: Row) -> dict[str, Any]:
     """The ``users.create`` arguments of a row; email auth on, so the email is unique and re-runs skip the row."""
     if row.problem is not None:
         raise InvalidArgumentError(row.problem)
-    fields = {k: v for k, v in (row.data or {}).items() if k in CREATE_FIELDS}
+    fields = {k: v for k, v in (row.data or {}).items() if k in create_arguments()}
     if not isinstance(fields.get("primary_email"), str) or not fields["primary_email"]:
         raise InvalidArgumentError(
             "no primary_email (rows are matched by email, so without one a re-run would duplicate it)"

@@ -3,7 +3,7 @@
 Every error raised by ``stack_auth`` is a :class:`StackAuthError`. Answers from the server that are errors become a
 :class:`StackAuthApiError` (``status``, ``code``, ``message``, ``details``, ``method``, ``url``), which is also an
 instance of the class for its HTTP status (:class:`NotFoundError`, :class:`RateLimitError`, ...). Each of Stack's
-known error codes has its own class, generated from ``known-errors.json`` into :mod:`stack_auth._known_errors` with
+known error codes has its own class, generated from ``known-errors.json`` into ``stack_auth._known_errors`` with
 Stack's hierarchy kept, so catching a base code catches its children::
 
     from stack_auth.errors import InvalidAccessToken, NotFoundError

@@ -94,12 +94,18 @@ def stack_lifespan(stack_app: StackApp | Callable[[], StackApp], *, lifespan: Li
     """A lifespan that opens the Stack app at startup and closes it at shutdown: ``FastAPI(lifespan=...)``.
 
     ``stack_app`` is the app or a factory called at startup (``AsyncStackServerApp.from_env``: environment read when
-    the server starts, not at import). ``lifespan``: your own lifespan, run inside; its state is kept.
+    the server starts, not at import), in a worker thread: building an app imports the HTTP stack, which must not
+    stall the event loop. ``lifespan``: your own lifespan, run inside; its state is kept.
     """
 
     @asynccontextmanager
     async def run(web_app: Any) -> AsyncIterator[dict[str, Any]]:
-        app = stack_app if isinstance(stack_app, (AsyncStackServerApp, AsyncStackClientApp)) else stack_app()
+        if isinstance(stack_app, (AsyncStackServerApp, AsyncStackClientApp)):
+            app = stack_app
+        else:
+            import anyio.to_thread
+
+            app = await anyio.to_thread.run_sync(stack_app)
         web_app.state.stack_app = app
         try:
             if lifespan is None:

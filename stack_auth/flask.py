@@ -69,6 +69,7 @@ class StackAuth:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
+        """Register on ``app`` (the Flask application-factory pattern), creating the Stack app if none was given."""
         if self.stack_app is None:
             options = app.config.get("STACK_AUTH")
             self.stack_app = StackServerApp(**options) if options else StackServerApp.from_env()

@@ -44,7 +44,7 @@ def user_config_dir() -> Path:
     return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
 
 
-class PersistentTokenStore(TokenStore):
+class _PersistentTokenStore(TokenStore):
     """A :class:`~stack_auth.tokens.TokenStore` that loads its tokens when created and saves every change."""
 
     def __init__(self, base_url: str | None) -> None:
@@ -69,19 +69,22 @@ class PersistentTokenStore(TokenStore):
         self._write(json.dumps({"base_url": self._base_url, "access_token": access, "refresh_token": refresh}))
 
     def set(self, access_token: str | None, refresh_token: str | NotGiven | None = NOT_GIVEN) -> None:
+        """Replace the tokens (see :meth:`TokenStore.set <stack_auth.tokens.TokenStore.set>`) and save them."""
         super().set(access_token, refresh_token)
         self._save()
 
     def clear(self) -> None:
+        """Forget both tokens and remove them from where they were saved (sign-out)."""
         super().clear()
         self._save()
 
     def store_refreshed(self, access_token: str, refresh_token: str | None) -> None:
+        """Keep and save the tokens of a refresh, so that the next run starts with them."""
         super().store_refreshed(access_token, refresh_token)
         self._save()
 
 
-class FileTokenStore(PersistentTokenStore):
+class FileTokenStore(_PersistentTokenStore):
     """Tokens in a JSON file readable by the user only (mode 0600), replaced atomically on every change.
 
     ``FileTokenStore(path)``; ``FileTokenStore.default(project_id, base_url)`` is what ``token_store="file"``
@@ -94,6 +97,7 @@ class FileTokenStore(PersistentTokenStore):
 
     @classmethod
     def default(cls, project_id: str, base_url: str) -> FileTokenStore:
+        """The store ``token_store="file"`` uses: ``<user config dir>/stack-auth/session-<project id>.json``."""
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in project_id)
         return cls(user_config_dir() / "stack-auth" / f"session-{safe}.json", base_url=base_url)
 
@@ -129,7 +133,7 @@ class FileTokenStore(PersistentTokenStore):
         return f"<FileTokenStore {str(self.path)!r} {super().__repr__()[len('<TokenStore ') : -1]}>"
 
 
-class KeyringTokenStore(PersistentTokenStore):
+class KeyringTokenStore(_PersistentTokenStore):
     """Tokens in the OS keychain (macOS Keychain, Windows Credential Locker, Secret Service), through ``keyring``.
 
     One entry per project and API URL, under the service name ``stack-auth``.

@@ -395,7 +395,8 @@ def tokens_from_headers(headers: HeadersLike) -> tuple[str | None, str | None]:
 
 
 def access_token_from_headers(headers: HeadersLike) -> str | None:
-    """The access token of a request's headers (see :func:`tokens_from_headers`), or None when there is none."""
+    """The access token of a request's headers (``x-stack-auth``, ``x-stack-access-token`` or ``Authorization:
+    Bearer``), or None when there is none."""
     return tokens_from_headers(headers)[0]
 
 
@@ -421,7 +422,8 @@ class TokenStore:
 
     @classmethod
     def from_headers(cls, headers: HeadersLike) -> TokenStore:
-        """A store with the tokens of request headers (see :func:`tokens_from_headers`); empty when there are none."""
+        """A store with the tokens of request headers (those :func:`access_token_from_headers` reads); empty when
+        there are none."""
         access, refresh = tokens_from_headers(headers)
         return cls(access, refresh)
 

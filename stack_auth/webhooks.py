@@ -255,7 +255,9 @@ EVENT_TYPES: Mapping[str, type[WebhookEvent]] = {cls.type: cls for cls, _ in _DE
 class Headers(Protocol):
     """Request headers: a mapping, or any object with ``items()`` (Starlette's, Werkzeug's, Django's)."""
 
-    def items(self) -> Iterable[tuple[str, str]]: ...
+    def items(self) -> Iterable[tuple[str, str]]:
+        """The (name, value) pairs of the headers."""
+        ...
 
 
 def verify_webhook(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from stack_auth.testing import Emulator
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
 
 def server_app_kwargs(emulator: Emulator) -> dict[str, Any]:
@@ -23,10 +25,20 @@ def server_app_kwargs(emulator: Emulator) -> dict[str, Any]:
 
 def load_example(filename: str) -> ModuleType:
     """Import ``examples/<filename>`` as a fresh module (the examples are scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location(f"example_{Path(filename).stem}", EXAMPLES / filename)
+    return _load_file(EXAMPLES / filename, f"example_{Path(filename).stem}")
+
+
+def load_script(name: str) -> ModuleType:
+    """Import ``scripts/<name>.py`` as a fresh module (the scripts are not a package)."""
+    return _load_file(SCRIPTS / f"{name}.py", name)
+
+
+def _load_file(path: Path, module_name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(module_name, path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 

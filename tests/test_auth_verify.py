@@ -29,7 +29,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from stack_auth import AsyncStackClientApp, AsyncStackServerApp, StackServerApp
+from stack_auth import _token_cache as token_cache_module
 from stack_auth._async import _jwks as jwks_module
+from stack_auth._async import _token_session as async_session_module
+from stack_auth._sync import _token_session as sync_session_module
+from stack_auth._token_cache import VERIFIED_TOKENS_CACHE_SIZE
 from stack_auth.errors import (
     APIConnectionError,
     InternalServerError,
@@ -47,7 +51,7 @@ from stack_auth.errors import (
 from stack_auth.testing import Emulator
 from stack_auth.testing.state import Clock
 from stack_auth.testing.tokens import SigningKey, TokenService, audience, issuer
-from stack_auth.tokens import JWKS_MAX_TTL, JWKS_MIN_TTL, JWKS_REFETCH_INTERVAL, cache_seconds
+from stack_auth.tokens import JWKS_MAX_TTL, JWKS_MIN_TTL, JWKS_REFETCH_INTERVAL, VERIFY_LEEWAY_SECONDS, cache_seconds
 
 SEED = 11
 BASE_URL = "http://emulator.test"
@@ -476,3 +480,121 @@ async def test_token_issuer_url_when_stack_is_reached_at_another_address(emu: Em
         )
         claims = await public.with_options(timeout=5).verify_access_token(token)
         assert claims.id == user["id"]
+
+
+# --- the verified-token cache: a repeat costs a lookup (benchmarks: P6) ----------------------------------------------
+
+
+@pytest.fixture
+def signature_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tokens whose signature and claims were checked (async and sync side), in order."""
+    checked: list[str] = []
+    for module in (async_session_module, sync_session_module):
+        real = module.verify_token
+
+        def spy(token: str, *args: Any, _real: Callable[..., Any] = real, **kwargs: Any) -> Any:
+            checked.append(token)
+            return _real(token, *args, **kwargs)
+
+        monkeypatch.setattr(module, "verify_token", spy)
+    return checked
+
+
+@pytest.mark.anyio
+async def test_a_token_verified_before_is_not_checked_again(
+    server: AsyncStackServerApp, signature_checks: list[str]
+) -> None:
+    token, other = mint(), mint()
+    first = await server.verify_access_token(token)
+    for _ in range(50):
+        assert await server.verify_access_token(token) is first
+    assert await server.with_options(timeout=5).verify_access_token(token) is first  # copies share the cache
+    assert (await server.verify_access_token(other)).id == first.id
+    assert signature_checks == [token, other]
+
+
+@pytest.mark.anyio
+async def test_a_cached_token_is_served_until_exp_plus_the_leeway_to_the_second(
+    server: AsyncStackServerApp, signature_checks: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exp = int(time.time()) + 600
+    token = mint(exp=exp)
+    await server.verify_access_token(token)
+    now = [exp + VERIFY_LEEWAY_SECONDS - 0.001]
+    monkeypatch.setattr(token_cache_module, "time", types.SimpleNamespace(time=lambda: now[0]))
+    await server.verify_access_token(token)
+    assert signature_checks == [token]
+    now[0] = exp + VERIFY_LEEWAY_SECONDS  # where a full check refuses it: the cache no longer answers
+    await server.verify_access_token(token)  # (the full check, on the real clock, still accepts it)
+    assert signature_checks == [token, token]
+
+
+@pytest.mark.anyio
+async def test_a_token_that_expires_while_cached_is_refused(server: AsyncStackServerApp) -> None:
+    now = int(time.time())
+    token = mint(iat=now - 600, exp=now - 3)  # expired, but within the leeway for another 2 to 3 seconds
+    assert (await server.verify_access_token(token)).id
+    await anyio.sleep(max(0.0, now - 3 + VERIFY_LEEWAY_SECONDS - time.time()) + 0.05)
+    with pytest.raises(TokenExpiredError):
+        await server.verify_access_token(token)
+
+
+@pytest.mark.anyio
+async def test_cached_tokens_go_when_their_key_leaves_the_jwks(
+    emu: Emulator, server: AsyncStackServerApp, clock: FakeClock, signature_checks: list[str]
+) -> None:
+    old, new = signing_key(index=0), signing_key(index=1)
+    both = {"keys": [old.jwk(), new.jwk()]}
+    emu.faults.script(JWKS_ROUTE, status=200, body=both, headers={"cache-control": "public, max-age=600"})
+    old_token, new_token = mint(key=old), mint(key=new)
+    await server.verify_access_token(old_token)
+    await server.verify_access_token(new_token)
+    clock.now += 599
+    await server.verify_access_token(old_token)
+    assert (jwks_fetches(emu), len(signature_checks)) == (1, 2)  # all from the cache
+    emu.faults.script(JWKS_ROUTE, status=200, body={"keys": [new.jwk()]}, headers={"cache-control": "max-age=600"})
+    clock.now += 2  # the JWKS is stale: the next verification fetches it again, and the old key is gone
+    with pytest.raises(UnknownSigningKeyError):
+        await server.verify_access_token(old_token)
+    assert (await server.verify_access_token(new_token)).id  # checked once more, against the new JWKS
+    assert jwks_fetches(emu) == 2
+    assert signature_checks == [old_token, new_token, new_token]
+
+
+@pytest.mark.anyio
+async def test_the_cache_is_bounded_and_forgets_the_least_recently_used(
+    server: AsyncStackServerApp, signature_checks: list[str]
+) -> None:
+    tokens = [mint() for _ in range(VERIFIED_TOKENS_CACHE_SIZE + 1)]
+    for token in tokens:
+        await server.verify_access_token(token)
+    await server.verify_access_token(tokens[-1])
+    assert len(signature_checks) == len(tokens)  # the newest was still there
+    await server.verify_access_token(tokens[0])
+    assert signature_checks[-1] == tokens[0]  # the oldest was not: checked again
+
+
+@pytest.mark.anyio
+async def test_a_token_cached_for_one_set_of_user_types_is_not_served_for_another(
+    emu: Emulator, server: AsyncStackServerApp
+) -> None:
+    anonymous = emu.create_user(is_anonymous=True)
+    token = emu.create_session(anonymous["id"], base_url=BASE_URL)["access_token"]
+    assert (await server.verify_access_token(token, allow_anonymous=True)).is_anonymous
+    with pytest.raises(TokenAudienceError, match="allow_anonymous"):
+        await server.verify_access_token(token)
+
+
+def test_the_sync_twin_caches_too(emu: Emulator, signature_checks: list[str]) -> None:
+    with (
+        emu.serve() as base_url,
+        StackServerApp(project_id=PROJECT, secret_server_key=emu.secret_server_key, base_url=base_url) as app,
+    ):
+        token = emu.create_session(emu.create_user(primary_email="s@example.com")["id"], base_url=base_url)
+        threads = [threading.Thread(target=app.verify_access_token, args=(token["access_token"],)) for _ in range(20)]
+        app.verify_access_token(token["access_token"])
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert signature_checks == [token["access_token"]]

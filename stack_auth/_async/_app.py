@@ -7,8 +7,6 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import httpx
-
 from stack_auth._async._transport import AsyncTransport, Credentials
 from stack_auth._async.resources.contact_channels import AsyncContactChannels
 from stack_auth._async.resources.sessions import AsyncSessions
@@ -27,7 +25,8 @@ from stack_auth._config import (
     ENV_SECRET_SERVER_KEY,
 )
 from stack_auth._exceptions import ConfigurationError
-from stack_auth._http import TimeoutTypes
+from stack_auth._http import AsyncHTTPClient, TimeoutTypes
+from stack_auth._httpx import classes
 from stack_auth._retry import RetryPolicy
 from stack_auth._validate import text_arg
 from stack_auth.models import NOT_GIVEN, NotGiven, Project, ServerUser, structure
@@ -53,7 +52,7 @@ class AsyncAppBase:
         secret_server_key: str | None = None,
         publishable_client_key: str | None = None,
         base_url: str = DEFAULT_BASE_URL,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: AsyncHTTPClient | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
@@ -67,9 +66,10 @@ class AsyncAppBase:
             raise ConfigurationError(f"base_url must be an http:// or https:// URL, got {base_url!r}")
         if token_issuer_url is not None and not str(token_issuer_url).startswith(("http://", "https://")):
             raise ConfigurationError(f"token_issuer_url must be an http:// or https:// URL, got {token_issuer_url!r}")
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+        if http_client is not None and not isinstance(http_client, classes("AsyncClient")):
             raise ConfigurationError(
-                f"http_client must be an httpx.AsyncClient for {type(self).__name__}, got {type(http_client).__name__}"
+                f"http_client must be an httpx.AsyncClient or an httpx2.AsyncClient for {type(self).__name__}, "
+                f"got {type(http_client).__name__}"
             )
         if not isinstance(max_retries, int) or max_retries < 0:
             raise ConfigurationError(f"max_retries must be a whole number >= 0, got {max_retries!r}")
@@ -157,10 +157,11 @@ class AsyncStackServerApp(AsyncAppBase):
             async for u in app.users.list(query="example.com"):
                 print(u.id, u.primary_email)
 
-    Options: ``base_url`` (self-hosted Stack), ``timeout`` (seconds or ``httpx.Timeout``), ``max_retries``,
-    ``max_concurrency`` (in-flight requests, also the pool size), ``rate_limit`` (requests per second, client side),
-    ``http_client`` (your own ``httpx.AsyncClient``; we never close it), ``token_issuer_url`` (the API URL the Stack
-    server knows itself by, when you reach it at another address: its access tokens' issuer is built from it).
+    Options: ``base_url`` (self-hosted Stack), ``timeout`` (seconds, or an ``httpx.Timeout`` or ``httpx2.Timeout``),
+    ``max_retries``, ``max_concurrency`` (in-flight requests, also the pool size), ``rate_limit`` (requests per second,
+    client side), ``http_client`` (your own ``httpx.AsyncClient`` or ``httpx2.AsyncClient``; we never close it),
+    ``token_issuer_url`` (the API URL the Stack server knows itself by, when you reach it at another address: its
+    access tokens' issuer is built from it).
     """
 
     _access_type = "server"
@@ -176,7 +177,7 @@ class AsyncStackServerApp(AsyncAppBase):
         secret_server_key: str,
         publishable_client_key: str | None = None,
         base_url: str = DEFAULT_BASE_URL,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: AsyncHTTPClient | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,

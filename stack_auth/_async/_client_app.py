@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from stack_auth._async._app import AsyncAppBase, from_env_options
 from stack_auth._async._sign_in import AsyncSignIn
 from stack_auth._async._token_session import AsyncTokenSession
@@ -13,7 +11,7 @@ from stack_auth._async._transport import AsyncTransport
 from stack_auth._async.resources import contact_channels
 from stack_auth._async.resources.current_user import AsyncCurrentUser
 from stack_auth._config import DEFAULT_BASE_URL, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
-from stack_auth._http import TimeoutTypes
+from stack_auth._http import AsyncHTTPClient, TimeoutTypes
 from stack_auth._validate import code_arg
 from stack_auth.models import ClientUser, TeamInvitationDetails, structure
 from stack_auth.tokens import AccessTokenClaims, TokensInput, TokenStore, TokenStoreInit, resolve_default_store
@@ -51,7 +49,7 @@ class AsyncStackClientApp(AsyncSignIn, AsyncAppBase):
         publishable_client_key: str | None = None,
         token_store: TokenStoreInit = "memory",
         base_url: str = DEFAULT_BASE_URL,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: AsyncHTTPClient | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,

@@ -49,6 +49,11 @@ class AsyncJwks:
         #: How many times the JWKS was requested (tests and metrics).
         self.fetches = 0
 
+    def holds(self, kid: str, key: PyJWK) -> bool:
+        """Whether ``key`` is still the key ``kid`` of a fresh JWKS (once stale, the next :meth:`key` refetches it,
+        and a key the new JWKS lacks is no longer held)."""
+        return time.monotonic() < self._fresh_until and self._keys.get(kid) is key
+
     async def key(self, transport: AsyncTransport, kid: str) -> PyJWK:
         """The key with this ``kid``; fetches the JWKS when the cache is stale or (rate-limited) lacks the kid."""
         now = time.monotonic()

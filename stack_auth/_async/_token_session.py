@@ -34,6 +34,7 @@ from stack_auth._exceptions import (
     TokenRequiredError,
 )
 from stack_auth._known_errors import InvalidAccessToken, RefreshTokenError, RefreshTokenNotFoundOrExpired
+from stack_auth._token_cache import VerifiedTokens
 from stack_auth.tokens import (
     AccessTokenClaims,
     StoreResolver,
@@ -60,6 +61,8 @@ class AsyncAuthState:
         #: The app's token store (``token_store=``); None: every user call must pass ``tokens=``.
         self.default_store: TokenStore | None = None
         self.stores = StoreResolver()
+        #: Tokens verified already: a repeat costs a lookup (see stack_auth._token_cache).
+        self.verified = VerifiedTokens()
         self._jwks: dict[tuple[UserType, ...], AsyncJwks] = {}
         self._guard = threading.Lock()
 
@@ -230,10 +233,14 @@ class AsyncTokenSession:
     async def verify(self, token: str, *, allow_anonymous: bool, allow_restricted: bool) -> AccessTokenClaims:
         """Verify ``token`` locally against the project's JWKS (see :meth:`AsyncStackServerApp.verify_access_token`)."""
         types = accepted_user_types(allow_anonymous, allow_restricted)
+        jwks = self.state.jwks(types)
+        cached = self.state.verified.get(token, types, jwks.holds)
+        if cached is not None:
+            return cached
         kid = precheck(token, self._transport.credentials.project_id, types)
         await async_import_module("jwt")
-        key = await self.state.jwks(types).key(self._transport, kid)
-        return verify_token(
+        key = await jwks.key(self._transport, kid)
+        claims = verify_token(
             token,
             key,
             project_id=self._transport.credentials.project_id,
@@ -241,3 +248,5 @@ class AsyncTokenSession:
             allow_anonymous=allow_anonymous,
             allow_restricted=allow_restricted,
         )
+        self.state.verified.put(token, types, claims, kid, key)
+        return claims

@@ -8,8 +8,6 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import httpx
-
 from stack_auth._sync._transport import Transport, Credentials
 from stack_auth._sync.resources.contact_channels import ContactChannels
 from stack_auth._sync.resources.sessions import Sessions
@@ -28,7 +26,8 @@ from stack_auth._config import (
     ENV_SECRET_SERVER_KEY,
 )
 from stack_auth._exceptions import ConfigurationError
-from stack_auth._http import TimeoutTypes
+from stack_auth._http import HTTPClient, TimeoutTypes
+from stack_auth._httpx import classes
 from stack_auth._retry import RetryPolicy
 from stack_auth._validate import text_arg
 from stack_auth.models import NOT_GIVEN, NotGiven, Project, ServerUser, structure
@@ -54,7 +53,7 @@ class AppBase:
         secret_server_key: str | None = None,
         publishable_client_key: str | None = None,
         base_url: str = DEFAULT_BASE_URL,
-        http_client: httpx.Client | None = None,
+        http_client: HTTPClient | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
@@ -68,9 +67,10 @@ class AppBase:
             raise ConfigurationError(f"base_url must be an http:// or https:// URL, got {base_url!r}")
         if token_issuer_url is not None and not str(token_issuer_url).startswith(("http://", "https://")):
             raise ConfigurationError(f"token_issuer_url must be an http:// or https:// URL, got {token_issuer_url!r}")
-        if http_client is not None and not isinstance(http_client, httpx.Client):
+        if http_client is not None and not isinstance(http_client, classes("Client")):
             raise ConfigurationError(
-                f"http_client must be an httpx.Client for {type(self).__name__}, got {type(http_client).__name__}"
+                f"http_client must be an httpx.Client or an httpx2.Client for {type(self).__name__}, "
+                f"got {type(http_client).__name__}"
             )
         if not isinstance(max_retries, int) or max_retries < 0:
             raise ConfigurationError(f"max_retries must be a whole number >= 0, got {max_retries!r}")
@@ -158,10 +158,11 @@ class StackServerApp(AppBase):
             for u in app.users.list(query="example.com"):
                 print(u.id, u.primary_email)
 
-    Options: ``base_url`` (self-hosted Stack), ``timeout`` (seconds or ``httpx.Timeout``), ``max_retries``,
-    ``max_concurrency`` (in-flight requests, also the pool size), ``rate_limit`` (requests per second, client side),
-    ``http_client`` (your own ``httpx.Client``; we never close it), ``token_issuer_url`` (the API URL the Stack
-    server knows itself by, when you reach it at another address: its access tokens' issuer is built from it).
+    Options: ``base_url`` (self-hosted Stack), ``timeout`` (seconds, or an ``httpx.Timeout`` or ``httpx2.Timeout``),
+    ``max_retries``, ``max_concurrency`` (in-flight requests, also the pool size), ``rate_limit`` (requests per second,
+    client side), ``http_client`` (your own ``httpx.Client`` or ``httpx2.Client``; we never close it),
+    ``token_issuer_url`` (the API URL the Stack server knows itself by, when you reach it at another address: its
+    access tokens' issuer is built from it).
     """
 
     _access_type = "server"
@@ -177,7 +178,7 @@ class StackServerApp(AppBase):
         secret_server_key: str,
         publishable_client_key: str | None = None,
         base_url: str = DEFAULT_BASE_URL,
-        http_client: httpx.Client | None = None,
+        http_client: HTTPClient | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from stack_auth._sync._app import AppBase, from_env_options
 from stack_auth._sync._sign_in import SignIn
 from stack_auth._sync._token_session import TokenSession
@@ -14,7 +12,7 @@ from stack_auth._sync._transport import Transport
 from stack_auth._sync.resources import contact_channels
 from stack_auth._sync.resources.current_user import CurrentUser
 from stack_auth._config import DEFAULT_BASE_URL, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
-from stack_auth._http import TimeoutTypes
+from stack_auth._http import HTTPClient, TimeoutTypes
 from stack_auth._validate import code_arg
 from stack_auth.models import ClientUser, TeamInvitationDetails, structure
 from stack_auth.tokens import AccessTokenClaims, TokensInput, TokenStore, TokenStoreInit, resolve_default_store
@@ -52,7 +50,7 @@ class StackClientApp(SignIn, AppBase):
         publishable_client_key: str | None = None,
         token_store: TokenStoreInit = "memory",
         base_url: str = DEFAULT_BASE_URL,
-        http_client: httpx.Client | None = None,
+        http_client: HTTPClient | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,

@@ -35,6 +35,7 @@ from stack_auth._exceptions import (
     TokenRequiredError,
 )
 from stack_auth._known_errors import InvalidAccessToken, RefreshTokenError, RefreshTokenNotFoundOrExpired
+from stack_auth._token_cache import VerifiedTokens
 from stack_auth.tokens import (
     AccessTokenClaims,
     StoreResolver,
@@ -61,6 +62,8 @@ class AuthState:
         #: The app's token store (``token_store=``); None: every user call must pass ``tokens=``.
         self.default_store: TokenStore | None = None
         self.stores = StoreResolver()
+        #: Tokens verified already: a repeat costs a lookup (see stack_auth._token_cache).
+        self.verified = VerifiedTokens()
         self._jwks: dict[tuple[UserType, ...], Jwks] = {}
         self._guard = threading.Lock()
 
@@ -231,10 +234,14 @@ class TokenSession:
     def verify(self, token: str, *, allow_anonymous: bool, allow_restricted: bool) -> AccessTokenClaims:
         """Verify ``token`` locally against the project's JWKS (see :meth:`StackServerApp.verify_access_token`)."""
         types = accepted_user_types(allow_anonymous, allow_restricted)
+        jwks = self.state.jwks(types)
+        cached = self.state.verified.get(token, types, jwks.holds)
+        if cached is not None:
+            return cached
         kid = precheck(token, self._transport.credentials.project_id, types)
         import_module("jwt")
-        key = self.state.jwks(types).key(self._transport, kid)
-        return verify_token(
+        key = jwks.key(self._transport, kid)
+        claims = verify_token(
             token,
             key,
             project_id=self._transport.credentials.project_id,
@@ -242,3 +249,5 @@ class TokenSession:
             allow_anonymous=allow_anonymous,
             allow_restricted=allow_restricted,
         )
+        self.state.verified.put(token, types, claims, kid, key)
+        return claims

@@ -21,7 +21,7 @@ from stack_auth._concurrency import Limiter, RateGate, sleep
 from stack_auth._config import API_PREFIX, CLIENT_VERSION
 from stack_auth._decode import decode, effective_status
 from stack_auth._exceptions import APIConnectionError, StackAuthApiError
-from stack_auth._http import TimeoutTypes, to_httpx_timeout
+from stack_auth._http import TimeoutTypes, to_timeouts
 from stack_auth._retry import RetryPolicy, give_up
 from stack_auth.models import NOT_GIVEN, NotGiven
 
@@ -102,7 +102,7 @@ class Transport:
         self.limiter = limiter
         self.gate = gate
         self.retry = retry
-        self.timeout = to_httpx_timeout(timeout)
+        self.timeout = to_timeouts(timeout)
         self._headers = credentials.headers()
 
     def with_options(

@@ -18,7 +18,10 @@ IN_PROCESS_URL = "http://stack-emulator.test"
 
 @asynccontextmanager
 async def in_process_app(emulator: Emulator, app_class: type[AppT], **options: Any) -> AsyncIterator[AppT]:
-    """An open app of ``app_class`` on ``emulator`` through ``httpx.ASGITransport``, closed on exit.
+    """An open app of ``app_class`` on ``emulator`` through ``ASGITransport``, closed on exit.
+
+    The transport and its client are httpx2's when it is installed, else httpx's: the library the SDK itself uses
+    (see the README's "httpx or httpx2").
 
     The project's credentials fill themselves in (server apps get the secret key, client apps the publishable
     key); ``options`` are the app's other options::
@@ -26,8 +29,9 @@ async def in_process_app(emulator: Emulator, app_class: type[AppT], **options: A
         async with in_process_app(emu, AsyncStackServerApp, max_concurrency=8) as app:
             await app.users.create(display_name="x")
     """
-    import httpx
+    from stack_auth._httpx import library
 
+    httpx = library()
     if getattr(app_class, "_access_type", None) == "server":
         options.setdefault("secret_server_key", emulator.secret_server_key)
     else:

@@ -51,7 +51,7 @@ class Emulator:
                                  base_url=base_url)
 
     Defaults mirror a local development Stack backend: project ``internal`` with the local-only keys in
-    :mod:`stack_auth.testing.defaults`. ``seed`` makes ids, refresh tokens, signing keys and fault decisions
+    ``stack_auth.testing.defaults``. ``seed`` makes ids, refresh tokens, signing keys and fault decisions
     reproducible. ``access_token_lifetime`` is in seconds (default 600). ``create_personal_team`` and
     ``require_publishable_client_key`` are settings of the default project (see :class:`ProjectConfig`).
     ``password_hash_iterations`` is the PBKDF2 cost of stored passwords. ``base_url`` fixes the token issuer's
@@ -198,6 +198,7 @@ class Emulator:
             return self._project(project_id).config
 
     def projects(self) -> list[ProjectConfig]:
+        """The configuration of every project, the default one first."""
         with self._store.lock:
             return [p.config for p in self._store.projects.values()]
 
@@ -223,6 +224,7 @@ class Emulator:
             return [user_server(project, project.users[uid]) for _, uid in project.order]
 
     def user_count(self, project_id: str | None = None) -> int:
+        """How many users the project has (default project when ``project_id`` is None)."""
         with self._store.lock:
             return len(self._project(project_id).users)
 
@@ -268,20 +270,24 @@ class Emulator:
             self._project(project_id).flows.oauth_accounts[provider] = (account_id, email)
 
     def get_user(self, user_id: str, project_id: str | None = None) -> dict[str, Any] | None:
+        """A user as Stack's server view shows it (``emu.get_user(uid)["display_name"]``), None if unknown."""
         with self._store.lock:
             project = self._project(project_id)
             user = project.users.get(user_id)
             return user_server(project, user) if user is not None else None
 
     def teams(self, project_id: str | None = None) -> list[dict[str, Any]]:
+        """Every team of the project, as Stack's server view shows them."""
         with self._store.lock:
             return [team_server(t) for t in self._project(project_id).teams.values()]
 
     def team_members(self, team_id: str, project_id: str | None = None) -> list[str]:
+        """The user ids of a team's members."""
         with self._store.lock:
             return list(self._project(project_id).members.get(team_id, {}))
 
     def sessions(self, user_id: str | None = None, project_id: str | None = None) -> list[dict[str, Any]]:
+        """The live sessions of the project, or of one user, as ``GET /auth/sessions`` shows them."""
         with self._store.lock:
             project = self._project(project_id)
             return [session_view(s, None) for s in project.sessions.values() if user_id in (None, s.user_id)]
@@ -331,6 +337,7 @@ class Emulator:
             return team_server(team)
 
     def add_team_member(self, team_id: str, user_id: str, project_id: str | None = None) -> None:
+        """Make a user a member of a team directly (idempotent); KeyError for an unknown team or user."""
         with self._store.lock:
             project = self._project(project_id)
             if team_id not in project.teams or user_id not in project.users:

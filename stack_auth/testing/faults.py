@@ -23,8 +23,10 @@ Typical use::
 A *dropped connection* sends the response head (status and a ``content-length``) and then aborts. Over a real
 socket (uvicorn) the connection is closed: httpx raises ``httpx.RemoteProtocolError`` ("peer closed connection
 without sending complete message body"), aiohttp raises ``aiohttp.ClientPayloadError`` (``ContentLengthError``:
-"Not enough data to satisfy content length header"). In-process (``httpx.ASGITransport``) the app raises
-:class:`DroppedConnection`, itself an ``httpx.RemoteProtocolError``, which the transport re-raises to the caller.
+"Not enough data to satisfy content length header"). In-process (``ASGITransport``) the app raises
+:class:`DroppedConnection`, which the transport re-raises to the caller. It is the ``RemoteProtocolError`` of httpx
+and of httpx2 (when installed) at once, so ``except httpx.RemoteProtocolError`` and ``except
+httpx2.RemoteProtocolError`` both catch it, whichever library's transport carried it.
 """
 
 from __future__ import annotations
@@ -37,9 +39,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
-
-import httpx
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from stack_auth.testing.wire import CT_HTML, CT_JSON, CT_TEXT, Response
 
@@ -55,7 +55,16 @@ RATE_LIMIT_MESSAGE = "Too many requests. This server limits request rates on pur
 _REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
-class DroppedConnection(httpx.RemoteProtocolError):
+if TYPE_CHECKING:
+    from httpx import RemoteProtocolError
+else:
+    from stack_auth._httpx import installed
+
+    # isinstance and except do not cross between httpx and httpx2: derive from both.
+    RemoteProtocolError = type("RemoteProtocolError", tuple(m.RemoteProtocolError for m in installed()), {})
+
+
+class DroppedConnection(RemoteProtocolError):
     """Raised by the app to abort a response after its head was sent (what a dropped connection looks like)."""
 
 

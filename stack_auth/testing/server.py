@@ -57,8 +57,9 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{shown}:{port}"
 
 
-def make_server(app: Any, *, log_level: str = "warning", http: str = "auto") -> Any:
-    """A uvicorn ``Server`` for ``app`` (no lifespan, no access log; loopback use)."""
+def make_server(app: Any, *, log_level: str = "warning", http: str = "auto", keep_alive: int = 5) -> Any:
+    """A uvicorn ``Server`` for ``app`` (no lifespan, no access log; loopback use). ``keep_alive``: seconds an idle
+    connection is kept open (uvicorn's ``timeout_keep_alive``)."""
     import uvicorn
 
     install_drop_filter()
@@ -70,6 +71,7 @@ def make_server(app: Any, *, log_level: str = "warning", http: str = "auto") -> 
         http=http,
         loop="asyncio",
         timeout_graceful_shutdown=2,
+        timeout_keep_alive=keep_alive,
         backlog=2048,
     )
     return uvicorn.Server(config)
@@ -79,11 +81,18 @@ class ServerThread:
     """uvicorn serving ``app`` on ``host:port`` in a daemon thread; :meth:`stop` shuts it down cleanly."""
 
     def __init__(
-        self, app: Any, host: str = "127.0.0.1", port: int = 0, *, log_level: str = "warning", http: str = "auto"
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        log_level: str = "warning",
+        http: str = "auto",
+        keep_alive: int = 5,
     ) -> None:
         self._sock = bind_socket(host, port)
         self.url = url_of(self._sock)
-        self._server = make_server(app, log_level=log_level, http=http)
+        self._server = make_server(app, log_level=log_level, http=http, keep_alive=keep_alive)
         self._thread = threading.Thread(target=self._run, name=f"stack-emulator {self.url}", daemon=True)
         self._error: BaseException | None = None
 
@@ -106,6 +115,11 @@ class ServerThread:
             self._thread.join(0.01)
             waited += 0.01
         return self.url
+
+    @property
+    def open_connections(self) -> int:
+        """Client connections the server holds open right now (a client that closes one is seen at once)."""
+        return len(self._server.server_state.connections)
 
     def stop(self) -> None:
         self._server.should_exit = True

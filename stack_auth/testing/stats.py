@@ -145,6 +145,7 @@ class Stats:
         return dict(out)
 
     def reset(self) -> None:
+        """Forget every count and the request history."""
         with self._lock:
             self._routes.clear()
             self._templates.clear()

@@ -113,10 +113,10 @@ class _Endpoint:
         self.thread = threading.Thread(target=self._run, name=f"stack-emulator webhooks {url}", daemon=True)
 
     def _run(self) -> None:
-        import httpx
+        from stack_auth._httpx import library  # httpx2 when installed, as the SDK's own clients
 
         owner = self.owner
-        with httpx.Client(trust_env=False) as client:
+        with library().Client(trust_env=False) as client:
             while True:
                 with owner._cond:
                     while not self.queue and not owner._closed:

@@ -1,7 +1,7 @@
 """Contact channels (a user's emails): ``app.contact_channels`` (server) and ``app.current_user.*_contact_channel``.
 
 Both send the same requests; only the user segment (a user id, or ``me``) and the way they are sent (secret key, or
-the user's tokens) differ, so :class:`AsyncChannelCalls` holds the calls once for both.
+the user's tokens) differ, so ``AsyncChannelCalls`` holds the calls once for both.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from stack_auth._exceptions import InvalidArgumentError, NotFoundError
 from stack_auth._known_errors import VerificationError
 from stack_auth._validate import code_arg, given, text_arg, url_arg, uuid_arg
 from stack_auth.models import NOT_GIVEN, ContactChannel, NotGiven, structure
+
+# The API: what an app hands out. AsyncChannelCalls is the helper both sides share.
+__all__ = ["AsyncContactChannels"]
 
 #: Sends one request: ``await send(method, path, params=..., json=...)`` -> the decoded answer.
 Send = Callable[..., Awaitable[Any]]
