@@ -61,7 +61,9 @@ def resolve(target: str, where: griffe.Object) -> str:
     for candidate in [target, *(f"{s.path}.{target}" for s in scopes)]:
         try:
             found = collection.get_member(candidate)
+            # An alias: where it is defined (mkdocstrings registers that anchor too). An alias of a module outside
+            # the package (``hashlib``) cannot be resolved: left as written, the strict build reports it.
+            return str(found.canonical_path)
         except (KeyError, ValueError, griffe.AliasResolutionError):
             continue
-        return str(found.canonical_path)  # an alias: where it is defined (mkdocstrings registers that anchor too)
     return target

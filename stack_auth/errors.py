@@ -23,5 +23,6 @@ from stack_auth._exceptions import *  # noqa: F403
 from stack_auth._exceptions import __all__ as _base_names
 from stack_auth._known_errors import *  # noqa: F403
 from stack_auth._known_errors import __all__ as _code_names
+from stack_auth._vault_crypto import DataVaultDecryptionError
 
-__all__ = [*_base_names, *_code_names]
+__all__ = [*_base_names, *_code_names, "DataVaultDecryptionError"]

@@ -254,12 +254,51 @@ async def _walk_teams(emu: Emulator, c: httpx.AsyncClient) -> None:
     await c.get("/api/v1/projects/current", headers=emu.headers("client"))
 
 
+async def _walk_emails_vault_payments(emu: Emulator, c: httpx.AsyncClient) -> None:
+    """Emails, notification preferences, the data vault and payments items."""
+    server = emu.headers("server")
+    emu.configure_project(
+        data_vault_stores=("secrets",),
+        items={"credits": {"customer_type": "user", "display_name": "Credits"}},
+        products={"pro": {"customer_type": "user", "display_name": "Pro"}},
+    )
+    user = emu.create_user(primary_email="walk-mail@example.com", display_name="Mailed")["id"]
+    await c.post(
+        "/api/v1/emails/send-email", json={"user_ids": [user], "subject": "s", "html": "<p>h</p>"}, headers=server
+    )
+    outbox = (await c.get("/api/v1/emails/outbox", params={"limit": "1"}, headers=server)).json()
+    await c.get(f"/api/v1/emails/outbox/{outbox['items'][0]['id']}", headers=server)
+    await c.get("/api/v1/emails/delivery-info", headers=server)
+    prefs = (await c.get(f"/api/v1/emails/notification-preference/{user}", headers=server)).json()
+    marketing = prefs["items"][1]["notification_category_id"]
+    await c.patch(f"/api/v1/emails/notification-preference/{user}/{marketing}", json={"enabled": False}, headers=server)
+    client = emu.headers("client", access_token=emu.create_session(user)["access_token"])
+    await c.get("/api/v1/emails/notification-preference/me", headers=client)
+    await c.patch(f"/api/v1/emails/notification-preference/me/{marketing}", json={"enabled": True}, headers=client)
+    vault = "/api/v1/data-vault/stores/secrets"
+    await c.post(f"{vault}/set", json={"hashed_key": "h", "encrypted_value": "e"}, headers=server)
+    await c.post(f"{vault}/get", json={"hashed_key": "h"}, headers=server)
+    item = f"/api/v1/payments/items/user/{user}/credits"
+    await c.post(f"{item}/update-quantity", params={"allow_negative": "false"}, json={"delta": 3}, headers=server)
+    await c.get(item, headers=server)
+    await c.get(item, headers=client)
+    purchase = {
+        "customer_type": "user",
+        "customer_id": user,
+        "product_id": "pro",
+        "return_url": "http://localhost:3000/x",
+    }
+    await c.post("/api/v1/payments/purchases/create-purchase-url", json=purchase, headers=server)
+    await c.post("/api/v1/payments/purchases/create-purchase-url", json=purchase, headers=client)
+
+
 #: Successful calls to the routes of each area added since ``_exercise_every_route`` (one function per area).
 AREA_WALKS: list[Callable[[Emulator, httpx.AsyncClient], Awaitable[None]]] = [
     _walk_permissions,
     _walk_contact_channels,
     _walk_teams,
     _walk_sign_in,
+    _walk_emails_vault_payments,
 ]
 
 
@@ -1104,8 +1143,158 @@ async def _wave2_teams() -> tuple[dict[str, httpx.Response], dict[str, str]]:
 
 
 #: Samples of owned areas the emulator does not reproduce, and why.
+def _wave2_commerce_emulator() -> Emulator:
+    """An emulator configured as the wave-2 capture configured project ``internal`` for these areas."""
+    return Emulator(
+        seed=3,
+        base_url="http://127.0.0.1:8102",
+        data_vault_stores=["secrets"],
+        items={"credits": {"customer_type": "user", "display_name": "Credits"}},
+        products={"credits-pack": {"customer_type": "user", "display_name": "Credits Pack"}},
+    )
+
+
+async def _wave2_emails() -> tuple[dict[str, httpx.Response], dict[str, str]]:
+    emu = _wave2_commerce_emulator()
+    server = emu.headers("server")
+    out: dict[str, httpx.Response] = {}
+    async with client_for(emu) as c:
+        creator, member = (
+            emu.create_user(primary_email=f"{n}@example.com", primary_email_auth_enabled=True)["id"]
+            for n in ("creator", "member")
+        )
+        as_creator = emu.headers("client", access_token=emu.create_session(creator)["access_token"])
+        send = "/api/v1/emails/send-email"
+        emu.configure_project(email_server="shared")
+        out["error: emails.send-email with the shared email server"] = await c.post(
+            send, json={"user_ids": [creator], "html": "<p>Hello</p>", "subject": "Hello"}, headers=server
+        )
+        emu.configure_project(email_server="custom")
+        # The real outbox held a mail from before the capture, so its first page of 3 had a next page.
+        await c.post(send, json={"user_ids": [member], "html": "<p>Earlier</p>", "subject": "Earlier"}, headers=server)
+        out["emails.send-email html (server)"] = await c.post(
+            send,
+            json={"user_ids": [creator, member], "html": "<p>Hello from wave 2</p>", "subject": "Hi"},
+            headers=server,
+        )
+        news = {"user_ids": [creator], "html": "<p>News</p>", "subject": "News"}
+        out["emails.send-email with notification_category_name (server)"] = await c.post(
+            send, json={**news, "notification_category_name": "Marketing"}, headers=server
+        )
+        out["error: emails.send-email unknown notification_category_name"] = await c.post(
+            send, json={**news, "notification_category_name": "Nope"}, headers=server
+        )
+        out["error: emails.send-email unknown user id"] = await c.post(
+            send, json={**news, "user_ids": [W2_MISSING]}, headers=server
+        )
+        out["error: emails.send-email both user_ids and all_users"] = await c.post(
+            send, json={**news, "all_users": True}, headers=server
+        )
+        out["error: emails.send-email no content"] = await c.post(
+            send, json={"user_ids": [creator], "subject": "x"}, headers=server
+        )
+        out["error: emails.send-email (client)"] = await c.post(send, json=news, headers=as_creator)
+        outbox = "/api/v1/emails/outbox"
+        out["emails.outbox.list limit=3 (server)"] = r = await c.get(outbox, params={"limit": "3"}, headers=server)
+        out["emails.outbox.get (server)"] = await c.get(f"{outbox}/{r.json()['items'][0]['id']}", headers=server)
+        out["error: emails.outbox.get missing"] = await c.get(f"{outbox}/{W2_MISSING}", headers=server)
+        out["error: emails.outbox.list limit over 100"] = await c.get(outbox, params={"limit": "1000"}, headers=server)
+        out["emails.delivery-info (server)"] = await c.get("/api/v1/emails/delivery-info", headers=server)
+        prefs = f"/api/v1/emails/notification-preference/{creator}"
+        out["emails.notification-preference.list (server)"] = r = await c.get(prefs, headers=server)
+        transactional, marketing = (item["notification_category_id"] for item in r.json()["items"])
+        off = {"enabled": False}
+        out["emails.notification-preference.update marketing off (server)"] = await c.patch(
+            f"{prefs}/{marketing}", json=off, headers=server
+        )
+        out["emails.notification-preference.update transactional off (server)"] = await c.patch(
+            f"{prefs}/{transactional}", json=off, headers=server
+        )
+        out["error: emails.notification-preference.update unknown category"] = await c.patch(
+            f"{prefs}/{W2_MISSING}", json=off, headers=server
+        )
+        mine = "/api/v1/emails/notification-preference/me"
+        out["emails.notification-preference.list me (client)"] = await c.get(mine, headers=as_creator)
+        out["emails.notification-preference.update me (client)"] = await c.patch(
+            f"{mine}/{marketing}", json={"enabled": True}, headers=as_creator
+        )
+        out["error: emails.notification-preference.list another user (client)"] = await c.get(
+            f"/api/v1/emails/notification-preference/{member}", headers=as_creator
+        )
+    return out, {creator: W2_CREATOR, member: W2_MEMBER}
+
+
+async def _wave2_data_vault() -> tuple[dict[str, httpx.Response], dict[str, str]]:
+    emu = _wave2_commerce_emulator()
+    server = emu.headers("server")
+    out: dict[str, httpx.Response] = {}
+    real = samples("samples-wave2.json")
+    async with client_for(emu) as c:
+        user = emu.create_user(display_name="Vault user")["id"]
+        as_user = emu.headers("client", access_token=emu.create_session(user)["access_token"])
+        for name in (
+            "error: data-vault.get missing key",
+            "error: data-vault.get unknown store",
+            "error: data-vault.set unknown store",
+            "error: data-vault.set empty hashed_key",
+            "error: data-vault.get (client)",
+        ):
+            method, path = real[name]["request"].split(" ", 1)
+            headers = as_user if "(client)" in name else server
+            out[name] = await c.request(method, path, json=real[name]["request_body"], headers=headers)
+    return out, {}
+
+
+async def _wave2_payments() -> tuple[dict[str, httpx.Response], dict[str, str]]:
+    emu = _wave2_commerce_emulator()
+    server = emu.headers("server")
+    out: dict[str, httpx.Response] = {}
+    async with client_for(emu) as c:
+        creator, member = (emu.create_user(display_name=n)["id"] for n in ("creator", "member"))
+        team = emu.create_team("Wave 2", creator_user_id=creator)["id"]
+        as_creator = emu.headers("client", access_token=emu.create_session(creator)["access_token"])
+        items = f"/api/v1/payments/items/user/{creator}"
+        out["payments.items.get fresh user (server)"] = await c.get(f"{items}/credits", headers=server)
+        # The capture granted a product including 100 credits (a hidden route); the same balance, by update-quantity:
+        await c.post(
+            f"{items}/credits/update-quantity", params={"allow_negative": "false"}, json={"delta": 100}, headers=server
+        )
+        out["payments.items.get after product grant (server)"] = await c.get(f"{items}/credits", headers=server)
+        out["payments.items.get own (client)"] = await c.get(f"{items}/credits", headers=as_creator)
+        out["error: payments.items.update-quantity without allow_negative"] = await c.post(
+            f"{items}/credits/update-quantity", json={"delta": 1}, headers=server
+        )
+        out["error: payments.items.update-quantity (client)"] = await c.post(
+            f"{items}/credits/update-quantity",
+            params={"allow_negative": "false"},
+            json={"delta": 1},
+            headers=as_creator,
+        )
+        out["error: payments.items.get unknown item"] = await c.get(f"{items}/no-such-item", headers=server)
+        out["error: payments.items.get customer type mismatch"] = await c.get(
+            f"/api/v1/payments/items/team/{team}/credits", headers=server
+        )
+        out["error: payments.items.get missing user"] = await c.get(
+            f"/api/v1/payments/items/user/{W2_MISSING}/credits", headers=server
+        )
+        out["error: payments.items.get another user (client)"] = await c.get(
+            f"/api/v1/payments/items/user/{member}/credits", headers=as_creator
+        )
+    return out, {creator: W2_CREATOR, member: W2_MEMBER, team: W2_TEAM}
+
+
 WAVE2_NOT_EMULATED = {
     "error: team-invitations.accept by id (server)": "undocumented route; it answered 500 on project internal",
+    # The backend's setup failed these (WAVE2-NOTES.md); the emulator follows the Stack source for them instead, and
+    # test_data_vault.py / test_payments.py check those answers.
+    "error: data-vault.set (server)": "500: no KMS for the vault on that backend",
+    "error: payments.items.update-quantity +10 (server)": "500: $replica inside a transaction",
+    "error: payments.items.update-quantity would go negative": "500: $replica inside a transaction",
+    "error: payments.items.update-quantity -1000 allow_negative=true (server)": "500: $replica inside a transaction",
+    "error: payments.purchases.create-purchase-url (server)": "400: Stripe not onboarded",
+    "error: payments.purchases.create-purchase-url (client)": "400: Stripe not onboarded",
+    "error: payments.purchases.create-purchase-url unknown product": "400: Stripe not onboarded",
+    "payments.products.grant credits-pack (server, hidden route)": "hidden route, not emulated",
 }
 
 #: Each area's calls and the sample-name prefixes it owns (every sample under them must be reproduced).
@@ -1114,6 +1303,9 @@ WAVE2_AREAS: list[tuple[WaveCalls, tuple[str, ...]]] = [
     (_wave2_contact_channels, ("contact-channels.",)),
     (_wave2_teams, ("team-invitations.", "team-member-profiles.", "projects.current")),
     (_wave2_sign_in, ("auth/",)),
+    (_wave2_emails, ("emails.",)),
+    (_wave2_data_vault, ("data-vault.",)),
+    (_wave2_payments, ("payments.",)),
 ]
 
 

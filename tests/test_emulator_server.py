@@ -16,7 +16,9 @@ import httpx
 import jwt
 import pytest
 
-from stack_auth.testing import Emulator
+from stack_auth import StackServerApp
+from stack_auth.errors import RequiresCustomEmailServer
+from stack_auth.testing import DEFAULT_PROJECT_ID, DEFAULT_SECRET_SERVER_KEY, Emulator
 
 ROOT = Path(__file__).parents[1]
 
@@ -188,3 +190,27 @@ def test_pytest_plugin_fixtures(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+def test_cli_configures_items_vault_stores_and_the_email_server() -> None:
+    proc, url = _start_cli("--item", "credits=user", "--data-vault-store", "secrets", "--email-server", "shared")
+    try:
+        headers = {
+            "x-stack-project-id": DEFAULT_PROJECT_ID,
+            "x-stack-access-type": "server",
+            "x-stack-secret-server-key": DEFAULT_SECRET_SERVER_KEY,
+        }
+        with StackServerApp(
+            project_id=DEFAULT_PROJECT_ID, secret_server_key=DEFAULT_SECRET_SERVER_KEY, base_url=url
+        ) as app:
+            user = app.users.create(primary_email="cli@example.com")
+            assert app.payments.try_decrease_item_quantity("credits", 1, user_id=user.id) is False
+            assert app.payments.get_item("credits", user_id=user.id).display_name == "credits"
+            r = httpx.post(f"{url}/api/v1/data-vault/stores/secrets/get", json={"hashed_key": "h"}, headers=headers)
+            assert r.headers["x-stack-known-error"] == "DATA_VAULT_STORE_HASHED_KEY_DOES_NOT_EXIST"
+            with pytest.raises(RequiresCustomEmailServer):
+                app.emails.send(user_ids=[user.id], subject="s", html="<p>s</p>")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from stack_auth._async._bulk import AsyncBulk
     from stack_auth._async._token_session import AsyncTokenSession
     from stack_auth._async.resources.current_user import AsyncCurrentUser
+    from stack_auth._async.resources.data_vault import AsyncDataVault
+    from stack_auth._async.resources.emails import AsyncEmails
+    from stack_auth._async.resources.payments import AsyncPayments
     from stack_auth.tokens import AccessTokenClaims
 
 AppT = TypeVar("AppT", bound="AsyncAppBase")
@@ -212,6 +215,27 @@ class AsyncStackServerApp(AsyncAppBase):
         from stack_auth._async._bulk import AsyncBulk
 
         return AsyncBulk(self.users, concurrency=self._transport.limiter.limit)
+
+    @cached_property
+    def emails(self) -> AsyncEmails:
+        """Send emails to users, read the outbox, manage notification preferences (``app.emails.send(...)``)."""
+        from stack_auth._async.resources.emails import AsyncEmails
+
+        return AsyncEmails(self._transport)
+
+    @cached_property
+    def data_vault(self) -> AsyncDataVault:
+        """The encrypted key-value stores: ``await app.data_vault.store("secrets").get(key, secret=...)``."""
+        from stack_auth._async.resources.data_vault import AsyncDataVault
+
+        return AsyncDataVault(self._transport)
+
+    @cached_property
+    def payments(self) -> AsyncPayments:
+        """Items (credits, quotas) per customer and purchase URLs (``app.payments.try_decrease_item_quantity``)."""
+        from stack_auth._async.resources.payments import AsyncPayments
+
+        return AsyncPayments(self._transport)
 
     @cached_property
     def _tokens(self) -> AsyncTokenSession:

@@ -28,9 +28,9 @@ class AsyncStackClientApp(AsyncSignIn, AsyncAppBase):
             await app.current_user.update(display_name="Ada")
             await app.current_user.sign_out()
 
-    Sign-in flows (:class:`~stack_auth._async._sign_in.AsyncSignIn`) store the session they start in the token
-    store: ``await app.sign_in_with_password(email, password)``, ``sign_up_with_password``, ``sign_in_with_code``,
-    ``sign_in_with_mfa``, ``sign_up_anonymously``, ``complete_oauth``, ``cli_login``.
+    Sign-in flows store the session they start in the token store: ``await app.sign_in_with_password(email,
+    password)``, ``sign_up_with_password``, ``sign_in_with_code``, ``sign_in_with_mfa``, ``sign_up_anonymously``,
+    ``complete_oauth``, ``cli_login``.
 
     ``token_store``: ``"memory"`` (default: one in-memory store per project, shared by the apps of the process), a
     :class:`~stack_auth.tokens.TokenStore`, tokens (``{"access_token": ..., "refresh_token": ...}``,

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from stack_auth._sync._bulk import Bulk
     from stack_auth._sync._token_session import TokenSession
     from stack_auth._sync.resources.current_user import CurrentUser
+    from stack_auth._sync.resources.data_vault import DataVault
+    from stack_auth._sync.resources.emails import Emails
+    from stack_auth._sync.resources.payments import Payments
     from stack_auth.tokens import AccessTokenClaims
 
 AppT = TypeVar("AppT", bound="AppBase")
@@ -213,6 +216,27 @@ class StackServerApp(AppBase):
         from stack_auth._sync._bulk import Bulk
 
         return Bulk(self.users, concurrency=self._transport.limiter.limit)
+
+    @cached_property
+    def emails(self) -> Emails:
+        """Send emails to users, read the outbox, manage notification preferences (``app.emails.send(...)``)."""
+        from stack_auth._sync.resources.emails import Emails
+
+        return Emails(self._transport)
+
+    @cached_property
+    def data_vault(self) -> DataVault:
+        """The encrypted key-value stores: ``app.data_vault.store("secrets").get(key, secret=...)``."""
+        from stack_auth._sync.resources.data_vault import DataVault
+
+        return DataVault(self._transport)
+
+    @cached_property
+    def payments(self) -> Payments:
+        """Items (credits, quotas) per customer and purchase URLs (``app.payments.try_decrease_item_quantity``)."""
+        from stack_auth._sync.resources.payments import Payments
+
+        return Payments(self._transport)
 
     @cached_property
     def _tokens(self) -> TokenSession:

@@ -29,9 +29,9 @@ class StackClientApp(SignIn, AppBase):
             app.current_user.update(display_name="Ada")
             app.current_user.sign_out()
 
-    Sign-in flows (:class:`~stack_auth._sync._sign_in.SignIn`) store the session they start in the token
-    store: ``app.sign_in_with_password(email, password)``, ``sign_up_with_password``, ``sign_in_with_code``,
-    ``sign_in_with_mfa``, ``sign_up_anonymously``, ``complete_oauth``, ``cli_login``.
+    Sign-in flows store the session they start in the token store: ``app.sign_in_with_password(email,
+    password)``, ``sign_up_with_password``, ``sign_in_with_code``, ``sign_in_with_mfa``, ``sign_up_anonymously``,
+    ``complete_oauth``, ``cli_login``.
 
     ``token_store``: ``"memory"`` (default: one in-memory store per project, shared by the apps of the process), a
     :class:`~stack_auth.tokens.TokenStore`, tokens (``{"access_token": ..., "refresh_token": ...}``,

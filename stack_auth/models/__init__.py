@@ -19,22 +19,42 @@ from stack_auth.models._types import (
 )
 from stack_auth.models.auth import OAuthAuthorization
 from stack_auth.models.contact_channels import ContactChannel
+from stack_auth.models.emails import (
+    DeliveryCapacity,
+    DeliveryStats,
+    DeliveryStatsByPeriod,
+    EmailDeliveryInfo,
+    EmailRecipient,
+    NotificationPreference,
+    OutboxEmail,
+    SendEmailResult,
+)
+from stack_auth.models.payments import Item
 from stack_auth.models.permissions import ProjectPermission
 from stack_auth.models.projects import EnabledOAuthProvider, Project, ProjectConfig, TrustedDomain
 from stack_auth.models.teams_extra import TeamInvitation, TeamInvitationDetails, TeamMemberProfile
 
 __all__ = [
-    "NOT_GIVEN",
     "ClientUser",
     "ContactChannel",
+    "DeliveryCapacity",
+    "DeliveryStats",
+    "DeliveryStatsByPeriod",
+    "EmailDeliveryInfo",
+    "EmailRecipient",
     "EnabledOAuthProvider",
+    "Item",
+    "NOT_GIVEN",
     "NotGiven",
+    "NotificationPreference",
     "OAuthAuthorization",
     "OAuthProvider",
+    "OutboxEmail",
     "Page",
     "Project",
     "ProjectConfig",
     "ProjectPermission",
+    "SendEmailResult",
     "ServerUser",
     "SessionInfo",
     "SessionTokens",

@@ -4,6 +4,7 @@ Prints the base URL, the project id and its keys, then serves until SIGINT or SI
 
     python -m stack_auth.testing --port 8102
     python -m stack_auth.testing --port 0 --project-id my-project --seed 1
+    python -m stack_auth.testing --item credits=user --data-vault-store secrets --email-server shared
     python -m stack_auth.testing --webhook http://127.0.0.1:8000/webhooks/stack   # prints the endpoint's secret
 """
 
@@ -32,6 +33,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-personal-team", action="store_true", help="do not create a team for each new user")
     p.add_argument(
+        "--item",
+        action="append",
+        default=[],
+        metavar="ID=CUSTOMER_TYPE",
+        help="a payments item, e.g. credits=user (customer type user, team or custom); repeatable",
+    )
+    p.add_argument("--data-vault-store", action="append", default=[], metavar="ID", help="a vault store; repeatable")
+    p.add_argument(
+        "--email-server",
+        choices=("custom", "shared"),
+        default="custom",
+        help="shared: sending email answers REQUIRES_CUSTOM_EMAIL_SERVER (default: custom, sending works)",
+    )
+    p.add_argument(
         "--webhook",
         action="append",
         default=[],
@@ -41,6 +56,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default="warning")
     p.add_argument("--http", default="auto", help="uvicorn HTTP implementation: auto, h11 or httptools")
     return p
+
+
+def _items(parser: argparse.ArgumentParser, specs: list[str]) -> list[tuple[str, str]]:
+    pairs = [spec.partition("=") for spec in specs]
+    bad = [spec for spec, (_, eq, kind) in zip(specs, pairs, strict=True) if not eq or not kind]
+    if bad:
+        parser.error(f"--item wants ID=CUSTOMER_TYPE (e.g. credits=user), got {bad[0]!r}")
+    return [(item_id, kind) for item_id, _, kind in pairs]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,6 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         access_token_lifetime=args.access_token_lifetime,
         create_personal_team=not args.no_personal_team,
+        items={
+            item_id: {"customer_type": kind, "display_name": item_id} for item_id, kind in _items(parser, args.item)
+        },
+        data_vault_stores=args.data_vault_store,
+        email_server=args.email_server,
     )
     secrets: list[tuple[str, str]] = []
     for endpoint in args.webhook:

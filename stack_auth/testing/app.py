@@ -21,8 +21,10 @@ import anyio
 from stack_auth.testing import (
     cli_api,
     contact_channels_api,
+    emails_api,
     known,
     oauth_api,
+    payments_api,
     permissions_api,
     projects_api,
     sessions_api,
@@ -31,6 +33,7 @@ from stack_auth.testing import (
     team_member_profiles_api,
     teams_api,
     users_api,
+    vault_api,
 )
 from stack_auth.testing.auth import parse_auth
 from stack_auth.testing.context import ApiRequest, Ctx, Services
@@ -116,6 +119,9 @@ ROUTER = Router(
         *signin_api.ROUTES,
         *cli_api.ROUTES,
         *oauth_api.ROUTES,
+        *emails_api.ROUTES,
+        *vault_api.ROUTES,
+        *payments_api.ROUTES,
     ]
 )
 

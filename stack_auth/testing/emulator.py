@@ -13,7 +13,9 @@ from stack_auth.testing.context import Services
 from stack_auth.testing.faults import Faults
 from stack_auth.testing.mail import SentMail
 from stack_auth.testing.operations import create_session, create_team, create_user
+from stack_auth.testing.outbox import QueuedEmail
 from stack_auth.testing.passwords import hash_password
+from stack_auth.testing.payments_api import CUSTOMER_TYPES
 from stack_auth.testing.state import SEEDED_TEAM_PERMISSION_DEFINITIONS, Project, ProjectConfig, Store
 from stack_auth.testing.stats import Stats
 from stack_auth.testing.tokens import TokenService
@@ -30,6 +32,27 @@ _PROJECT_SETTINGS = {f.name for f in dataclasses.fields(ProjectConfig)} - {
     "publishable_client_key",
     "secret_server_key",
 }
+
+
+def _emails_vault_payments_settings(
+    email_server: str,
+    data_vault_stores: Iterable[str],
+    items: Mapping[str, Mapping[str, Any]] | None,
+    products: Mapping[str, Mapping[str, Any]] | None,
+) -> dict[str, Any]:
+    """The :class:`ProjectConfig` settings of the ``Emulator`` options of those areas, checked."""
+    if email_server not in ("custom", "shared"):
+        raise ValueError(f"email_server must be 'custom' or 'shared', got {email_server!r}")
+    if isinstance(data_vault_stores, str):
+        raise TypeError("data_vault_stores is a list of store ids: data_vault_stores=['secrets']")
+    payments: dict[str, dict[str, dict[str, Any]]] = {}
+    for option, given in (("items", items), ("products", products)):
+        payments[option] = {}
+        for config_id, config in (given or {}).items():
+            if config.get("customer_type") not in CUSTOMER_TYPES:
+                raise ValueError(f"{option}[{config_id!r}] needs a customer_type of {', '.join(CUSTOMER_TYPES)}")
+            payments[option][config_id] = dict(config)
+    return {"email_server": email_server, "data_vault_stores": tuple(data_vault_stores), **payments}
 
 
 class Emulator:
@@ -65,6 +88,13 @@ class Emulator:
     ids it contains, with ``team_permissions={"read_secrets": [], "manage_secrets": ["read_secrets"]}`` and
     ``project_permissions={"admin": []}`` (or later with :meth:`define_permissions`).
 
+    Emails, data vault and payments (settings of the default project, see :class:`ProjectConfig`):
+    ``email_server="shared"`` makes ``send-email`` answer REQUIRES_CUSTOM_EMAIL_SERVER (default ``"custom"``:
+    sending works); ``data_vault_stores=["secrets"]`` configures vault stores; ``items={"credits":
+    {"customer_type": "user", "display_name": "Credits"}}`` and ``products={"pro": {"customer_type": "user"}}``
+    configure payments; ``email_templates={template_id: tsx_source}`` are the templates ``send-email`` accepts. By
+    default no store, item, product or template exists.
+
     Everything here is thread-safe; state can be read and changed while the emulator serves.
     """
 
@@ -83,6 +113,11 @@ class Emulator:
         team_permissions: Mapping[str, Iterable[str]] | None = None,
         project_permissions: Mapping[str, Iterable[str]] | None = None,
         seeded_permissions: bool = False,
+        email_server: str = "custom",
+        data_vault_stores: Iterable[str] = (),
+        items: Mapping[str, Mapping[str, Any]] | None = None,
+        products: Mapping[str, Mapping[str, Any]] | None = None,
+        email_templates: Mapping[str, str] | None = None,
     ) -> None:
         self.seed = seed
         self._store = Store(seed)
@@ -103,6 +138,8 @@ class Emulator:
             secret_server_key,
             create_personal_team=create_personal_team,
             require_publishable_client_key=require_publishable_client_key,
+            email_templates=dict(email_templates or {}),
+            **_emails_vault_payments_settings(email_server, data_vault_stores, items, products),
         )
         with self._store.lock:
             project = self._project(project_id)
@@ -268,6 +305,26 @@ class Emulator:
         ``<provider>-user@example.com``): a known account signs its user in, a new one signs a user up."""
         with self._store.lock:
             self._project(project_id).flows.oauth_accounts[provider] = (account_id, email)
+
+    def outbox(self, user_id: str | None = None, *, project_id: str | None = None) -> list[QueuedEmail]:
+        """The emails ``POST /emails/send-email`` queued (oldest first), to one user when given: each has
+        ``user_id``, ``to_email``, ``subject``, ``html``, ``template_id``, ``variables``, ``notification_category``,
+        ``status`` and ``skipped_reason`` (``"USER_UNSUBSCRIBED"`` when the user turned the category off)."""
+        with self._store.lock:
+            return [m for m in self._project(project_id).outbox if user_id in (None, m.user_id)]
+
+    def item_quantity(
+        self, item_id: str, customer_id: str, *, customer_type: str = "user", project_id: str | None = None
+    ) -> int:
+        """A customer's quantity of an item (0 when it never changed)."""
+        with self._store.lock:
+            return self._project(project_id).item_quantities.get((customer_type, customer_id, item_id), 0)
+
+    def vault_entries(self, store_id: str, *, project_id: str | None = None) -> dict[str, str]:
+        """What a vault store holds: hashed key -> encrypted value, exactly as clients sent them."""
+        with self._store.lock:
+            vault = self._project(project_id).vault
+            return {hashed: value for (store, hashed), value in vault.items() if store == store_id}
 
     def get_user(self, user_id: str, project_id: str | None = None) -> dict[str, Any] | None:
         """A user as Stack's server view shows it (``emu.get_user(uid)["display_name"]``), None if unknown."""

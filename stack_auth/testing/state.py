@@ -21,6 +21,7 @@ from stack_auth.testing import known
 from stack_auth.testing.channels import ContactChannel, ContactChannels
 from stack_auth.testing.flows import SignInFlows
 from stack_auth.testing.mail import SentMail, link_with_code
+from stack_auth.testing.outbox import QueuedEmail
 from stack_auth.testing.validation import PERMISSION_ID_RE
 
 if TYPE_CHECKING:
@@ -71,6 +72,11 @@ class ProjectConfig:
     ``require_publishable_client_key``: client access must send the publishable key (and ``/auth/oauth/token``
     refuses the public client secret ``__stack_public_client__``).
     ``users_default_limit``: page size of ``GET /users`` without ``limit`` (Stack: None, meaning every user).
+    ``email_server``: ``"custom"`` (sending works) or ``"shared"`` (``send-email`` answers
+    REQUIRES_CUSTOM_EMAIL_SERVER, as on Stack). ``data_vault_stores``: the ids of the configured vault stores.
+    ``items`` / ``products``: payments config, id -> ``{"customer_type": "user"|"team"|"custom",
+    "display_name": ...}``. ``email_templates``: template id -> TSX source,
+    the templates ``send-email`` accepts as ``template_id``.
     """
 
     project_id: str
@@ -103,6 +109,11 @@ class ProjectConfig:
     passkey_enabled: bool = False
     allow_user_api_keys: bool = False
     allow_team_api_keys: bool = False
+    email_server: str = "custom"
+    data_vault_stores: tuple[str, ...] = ()
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    products: dict[str, dict[str, Any]] = field(default_factory=dict)
+    email_templates: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -259,6 +270,14 @@ class Project(ContactChannels):
     ids: Ids = field(default_factory=lambda: Ids(None), repr=False)
     #: Where changes are announced (the emulator's webhooks); None drops them.
     on_change: ChangeSink | None = field(default=None, repr=False)
+    #: Stack's email outbox (``/emails/outbox``): what ``send-email`` queued, oldest first.
+    outbox: list[QueuedEmail] = field(default_factory=list)
+    #: (user id, notification category id) -> enabled, for the preferences a user changed.
+    notification_preferences: dict[tuple[str, str], bool] = field(default_factory=dict)
+    #: (store id, hashed key) -> encrypted value, exactly as the client sent it (the emulator sees no plaintext).
+    vault: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: (customer type, customer id, item id) -> quantity.
+    item_quantities: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
