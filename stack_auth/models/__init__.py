@@ -18,6 +18,7 @@ from stack_auth.models._types import (
     TeamPermission,
 )
 from stack_auth.models.api_keys import ApiKey, TeamApiKey, UserApiKey
+from stack_auth.models.auth import OAuthAuthorization
 from stack_auth.models.contact_channels import ContactChannel
 from stack_auth.models.emails import (
     DeliveryCapacity,
@@ -49,6 +50,7 @@ __all__ = [
     "NOT_GIVEN",
     "NotGiven",
     "NotificationPreference",
+    "OAuthAuthorization",
     "OAuthProvider",
     "OutboxEmail",
     "Page",

@@ -299,6 +299,14 @@ class Emulator:
             raise LookupError(f"no {what} was sent to {to!r}")
         return sent[-1].code
 
+    def set_oauth_account(
+        self, provider: str, account_id: str, email: str | None = None, *, project_id: str | None = None
+    ) -> None:
+        """The account the emulated OAuth ``provider`` signs in next (by default ``emulated-<provider>-user``,
+        ``<provider>-user@example.com``): a known account signs its user in, a new one signs a user up."""
+        with self._store.lock:
+            self._project(project_id).flows.oauth_accounts[provider] = (account_id, email)
+
     def outbox(self, user_id: str | None = None, *, project_id: str | None = None) -> list[QueuedEmail]:
         """The emails ``POST /emails/send-email`` queued (oldest first), to one user when given: each has
         ``user_id``, ``to_email``, ``subject``, ``html``, ``template_id``, ``variables``, ``notification_category``,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from stack_auth.testing import known
 from stack_auth.testing.channels import ContactChannel, ContactChannels
+from stack_auth.testing.flows import SignInFlows
 from stack_auth.testing.mail import SentMail, link_with_code
 from stack_auth.testing.outbox import QueuedEmail
 from stack_auth.testing.validation import PERMISSION_ID_RE
@@ -143,6 +144,8 @@ class User:
     country_code: str | None = None
     risk_bot: int = 0
     risk_free_trial_abuse: int = 0
+    #: Set by a server update with ``totp_secret_base64`` (a create stores the secret but does not require MFA).
+    totp_required: bool = False
 
     @property
     def restricted_reason(self) -> dict[str, str] | None:
@@ -158,7 +161,7 @@ class User:
 
     @property
     def requires_totp_mfa(self) -> bool:
-        return self.totp_secret_base64 is not None
+        return self.totp_secret_base64 is not None and self.totp_required
 
 
 @dataclass
@@ -290,6 +293,8 @@ class Project(ContactChannels):
     api_key_ids: dict[str, str] = field(default_factory=dict)
     #: Linked OAuth accounts by id, in creation order.
     oauth_accounts: dict[str, OAuthAccount] = field(default_factory=dict)
+    #: Pending sign-in codes, CLI logins and OAuth grants (see :mod:`stack_auth.testing.flows`).
+    flows: SignInFlows = field(default_factory=SignInFlows)
     #: user id -> channel id -> contact channel, in creation order (the order of ``GET /contact-channels``).
     channels: dict[str, dict[str, ContactChannel]] = field(default_factory=dict)
     #: (team id, user id) -> the member's team profile overrides: ``display_name``, ``profile_image_url``.
@@ -348,6 +353,15 @@ class Project(ContactChannels):
             )
         if self.config.user_default_permissions:
             self.project_permissions[user.id] = set(self.config.user_default_permissions)
+
+    def upgrade_anonymous(self, user: User, now_ms: int) -> None:
+        """An anonymous user signs up: no longer anonymous, and signed up now (as Stack records it)."""
+        i = bisect.bisect_left(self.order, (user.signed_up_at, user.id))
+        if i < len(self.order) and self.order[i] == (user.signed_up_at, user.id):
+            del self.order[i]
+        user.is_anonymous = False
+        user.signed_up_at = now_ms
+        bisect.insort(self.order, (now_ms, user.id))
 
     def set_email(self, user: User, email: str | None, verified: bool, auth_enabled: bool) -> None:
         """Change a user's primary email (its primary contact channel), keeping the auth-email index unique.

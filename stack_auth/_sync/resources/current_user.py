@@ -20,17 +20,8 @@ from stack_auth._known_errors import (
     SessionAuthenticationError,
     UserNotFound,
 )
-from stack_auth._validate import code_arg, given, uuid_arg
-from stack_auth.models import (
-    NOT_GIVEN,
-    ClientUser,
-    ContactChannel,
-    NotGiven,
-    SessionInfo,
-    Team,
-    UserApiKey,
-    structure,
-)
+from stack_auth._validate import code_arg, given, text_arg, uuid_arg
+from stack_auth.models import NOT_GIVEN, ClientUser, ContactChannel, NotGiven, SessionInfo, Team, UserApiKey, structure
 from stack_auth.tokens import TokensInput
 
 UserT = TypeVar("UserT", bound=ClientUser)
@@ -134,6 +125,22 @@ class CurrentUser(Generic[UserT]):
         body = create_body({"user_id": "me"}, description, expires_at, is_public)
         data = self._session.request("POST", "/user-api-keys", store=self._session.store(tokens), json=body)
         return structure(data, UserApiKey)
+
+    def update_password(self, old_password: str, new_password: str, *, tokens: TokensInput | None = None) -> None:
+        """Change the user's password (``POST /auth/password/update``). Raises
+        :class:`~stack_auth.errors.PasswordConfirmationMismatch` when ``old_password`` is wrong,
+        :class:`~stack_auth.errors.UserDoesNotHavePassword` for a user without one (use :meth:`set_password`)."""
+        body = {
+            "old_password": text_arg(old_password, "old_password"),
+            "new_password": text_arg(new_password, "new_password"),
+        }
+        self._session.request("POST", "/auth/password/update", store=self._session.store(tokens), json=body)
+
+    def set_password(self, new_password: str, *, tokens: TokensInput | None = None) -> None:
+        """Give a password to a user who has none yet (signed up with a code or OAuth): ``POST /auth/password/set``.
+        A user who has one gets a 400 :class:`~stack_auth.errors.BadRequestError`; use :meth:`update_password`."""
+        body = {"password": text_arg(new_password, "new_password")}
+        self._session.request("POST", "/auth/password/set", store=self._session.store(tokens), json=body)
 
     # --- contact channels (the user's own emails) ------------------------------------------------------------------
 
