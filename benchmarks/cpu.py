@@ -99,9 +99,12 @@ def sync_clients(base_url: str, sizes: Sizes) -> dict[str, list[float]]:
 
 
 def run(sizes: Sizes) -> list[Result]:
+    from benchmarks import api_key_check
+
     with server("trivial") as base_url:
         times = asyncio.run(async_clients(base_url, sizes))
         times.update(sync_clients(base_url, sizes))
+        key_rows = api_key_check.rows(base_url, sizes)
 
     def us(name: str) -> str:
         return f"{median(times[name]) * 1e6:.0f} us"
@@ -149,4 +152,5 @@ def run(sizes: Sizes) -> list[Result]:
                 f"{libs:.2f}x ({us('httpx2.Client')} vs {us('httpx.Client')})",
             )
         )
+    rows += key_rows
     return rows

@@ -1,7 +1,8 @@
 """Servers the benchmarks run in a subprocess (the client's CPU time is then the client's alone).
 
 ``python -m benchmarks.servers trivial [--latency S]``: an aiohttp server answering ``GET /api/v1/users/{id}`` with
-a real user body (``users.get (server)`` of the captured samples), ``--latency`` seconds late.
+a real user body (``users.get (server)`` of the captured samples), ``--latency`` seconds late, and
+``POST /api/v1/user-api-keys/check`` with a real key (``user-api-keys.check valid``).
 
 ``python -m benchmarks.servers emulator [--users N]``: :class:`stack_auth.testing.Emulator` seeded with ``N`` users
 (without personal teams), faults set through its control API (``/__emulator__/faults``).
@@ -61,6 +62,16 @@ USER_BODY: dict[str, Any] = {
     "id": "f13bb909-5740-4a5e-b96d-1aa1c9c78159",
 }
 USER_ID = USER_BODY["id"]
+# ``user-api-keys.check valid`` from the captured samples (the answer to a valid user API key).
+API_KEY_BODY: dict[str, Any] = {
+    "user_id": "746ad539-fd0d-42cc-95b2-6282e84170c6",
+    "type": "user",
+    "value": {"last_four": "28cd"},
+    "is_public": False,
+    "created_at_millis": 1796223748901,
+    "description": "renamed user key",
+    "id": "09282b61-998e-4206-81cc-16be656bb80c",
+}
 PROJECT_ID = "internal"
 SECRET_SERVER_KEY = "this-secret-server-key-is-for-local-development-only"
 
@@ -69,6 +80,7 @@ def serve_trivial(latency: float) -> None:
     from aiohttp import web
 
     body = json.dumps(USER_BODY).encode()
+    key_body = json.dumps(API_KEY_BODY).encode()
     headers = {"content-type": "application/json; charset=utf-8", "cache-control": "no-store, max-age=0"}
 
     async def get_user(request: web.Request) -> web.Response:
@@ -76,9 +88,14 @@ def serve_trivial(latency: float) -> None:
             await asyncio.sleep(latency)
         return web.Response(body=body, headers=headers)
 
+    async def check_api_key(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(body=key_body, headers=headers)
+
     async def run() -> None:
         app = web.Application()
         app.router.add_get("/api/v1/users/{user_id}", get_user)
+        app.router.add_post("/api/v1/user-api-keys/check", check_api_key)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0, backlog=4096)

@@ -26,6 +26,10 @@ STATUS_BASES = {
 }
 
 
+#: Details some callers need, exposed as properties of the error (``exc.attempt_code``): code -> detail keys.
+DETAIL_PROPERTIES = {"MULTI_FACTOR_AUTHENTICATION_REQUIRED": ("attempt_code",)}
+
+
 def class_name(code: str) -> str:
     return "".join(part.capitalize() for part in code.split("_"))
 
@@ -102,6 +106,15 @@ def render(entries: list[dict[str, object]]) -> str:
             f'    code_for_class = "{code}"',
             f"    default_status: ClassVar[int | None] = {status!r}",
         ]
+        for key in DETAIL_PROPERTIES.get(code, ()):
+            out += [
+                "",
+                "    @property",
+                f"    def {key}(self) -> str | None:",
+                f'        """``details["{key}"]`` as Stack sent it (never shown in the message or repr)."""',
+                f'        value = self.details.get("{key}")',
+                "        return value if isinstance(value, str) else None",
+            ]
     out += [
         "",
         "",

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from stack_auth._progress import BulkProgress
     from stack_auth._sync._app import StackServerApp
     from stack_auth._sync._client_app import StackClientApp
+    from stack_auth.models import OAuthAuthorization
+    from stack_auth.token_stores import FileTokenStore, KeyringTokenStore
     from stack_auth.tokens import AccessTokenClaims, TokenStore
 
 # The app classes load on first use: a sync program never imports the async side, nor the other way round.
@@ -58,6 +60,9 @@ _LAZY = {
     "BulkProgress": "stack_auth._progress",
     "AccessTokenClaims": "stack_auth.tokens",
     "TokenStore": "stack_auth.tokens",
+    "FileTokenStore": "stack_auth.token_stores",
+    "KeyringTokenStore": "stack_auth.token_stores",
+    "OAuthAuthorization": "stack_auth.models",
 }
 
 
@@ -79,10 +84,13 @@ __all__ = [
     "ConflictError",
     "InternalServerError",
     "InvalidArgumentError",
+    "FileTokenStore",
     "InvalidTokenError",
+    "KeyringTokenStore",
     "MalformedResponseError",
     "NotFoundError",
     "NotGiven",
+    "OAuthAuthorization",
     "PermissionDeniedError",
     "RateLimitError",
     "StackAuthApiError",

@@ -1,4 +1,5 @@
-"""``python -m stack_auth demo``: a walk through users, teams, permissions and sessions on an embedded emulator.
+"""``python -m stack_auth demo``: a walk through users, teams, permissions, API keys and sessions on an embedded
+emulator.
 
 Starts :class:`stack_auth.testing.Emulator` in this process (served on 127.0.0.1 by uvicorn in a thread) and drives it
 with the async API, then with the generated sync API, printing each step. Needs the ``testing`` extra.
@@ -45,6 +46,7 @@ async def async_tour(project_id: str, secret_server_key: str, base_url: str) -> 
         names = [t.display_name for t in await app.teams.list(user_id=ada.id)]
         say("teams.list(user_id=ada)", names)
         await permissions_tour(app, ada.id, team.id)
+        await api_keys_tour(app, ada.id)
         tokens = await app.sessions.create(ada.id, expires_in=timedelta(hours=1))
         say("sessions.create", f"{tokens!r} (tokens never shown)")
         sessions = await app.sessions.list(ada.id)
@@ -68,6 +70,17 @@ async def permissions_tour(app: AsyncStackServerApp, user_id: str, team_id: str)
     say("teams.has_permission 'read_secrets'", f"{held} (manage_secrets contains it)")
     await app.users.revoke_permission(user_id, "admin")
     say("users.revoke_permission 'admin'", f"has_permission -> {await app.users.has_permission(user_id, 'admin')}")
+
+
+async def api_keys_tour(app: AsyncStackServerApp, user_id: str) -> None:
+    """A user API key: issued once with its secret, checked on each machine request, revoked for good."""
+    key = await app.user_api_keys.create(user_id, description="CI")
+    say("user_api_keys.create", f"key ...{key.last_four} (the full key is key.secret: shown once, never in repr)")
+    secret = key.secret or ""
+    checked = await app.user_api_keys.check(secret)
+    say("user_api_keys.check", f"valid, user {checked.user_id if checked else None}")
+    await app.user_api_keys.revoke(key.id)
+    say("user_api_keys.revoke, then check", await app.user_api_keys.check(secret))
 
 
 def sync_tour(project_id: str, secret_server_key: str, base_url: str) -> None:

@@ -236,3 +236,24 @@ __all__ += [
     "TokenSignatureError",
     "UnknownSigningKeyError",
 ]
+
+
+# --- sign-in flows (raised before or instead of a request) ----------------------------------------------------------
+
+
+class OAuthCallbackError(StackAuthError):
+    """The OAuth callback URL is not a successful answer to this sign-in: its ``state`` is missing or is not the one
+    the sign-in started with (raised before any request), it has no ``code``, or the provider sent an ``error``
+    (``.error``, ``.error_description``)."""
+
+    def __init__(self, message: str, *, error: str | None = None, error_description: str | None = None) -> None:
+        self.error = error
+        self.error_description = error_description
+        super().__init__(message)
+
+
+class CliLoginTimeoutError(StackAuthError, TimeoutError):
+    """``cli_login`` gave up: the user did not finish signing in in the browser within ``timeout`` seconds."""
+
+
+__all__ += ["CliLoginTimeoutError", "OAuthCallbackError"]

@@ -839,6 +839,12 @@ class MultiFactorAuthenticationRequired(BadRequestError):
     code_for_class = "MULTI_FACTOR_AUTHENTICATION_REQUIRED"
     default_status: ClassVar[int | None] = 400
 
+    @property
+    def attempt_code(self) -> str | None:
+        """``details["attempt_code"]`` as Stack sent it (never shown in the message or repr)."""
+        value = self.details.get("attempt_code")
+        return value if isinstance(value, str) else None
+
 
 class InvalidTotpCode(BadRequestError):
     """``INVALID_TOTP_CODE`` (HTTP 400)."""

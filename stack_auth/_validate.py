@@ -21,9 +21,18 @@ def uuid_arg(value: object, name: str) -> str:
 
 
 def text_arg(value: object, name: str) -> str:
-    """``value`` if it is a non-empty string, else an error naming the argument."""
-    if not isinstance(value, str) or not value:
-        raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
+    """``value`` if it is a non-empty string (not just blanks), else an error naming the argument. The value is never
+    echoed: it may be a password or a code."""
+    if not isinstance(value, str) or not value.strip():
+        shown = "an empty string" if isinstance(value, str) else type(value).__name__
+        raise InvalidArgumentError(f"{name} must be a non-empty string, got {shown}")
+    return value
+
+
+def bool_arg(value: object, name: str) -> bool:
+    """``value`` if it is True or False (not 1, not "yes"), else an error naming the argument."""
+    if not isinstance(value, bool):
+        raise InvalidArgumentError(f"{name} must be True or False, got {value!r}")
     return value
 
 

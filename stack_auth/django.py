@@ -41,12 +41,23 @@ from django.conf import settings  # type: ignore[import-untyped]
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse  # type: ignore[import-untyped]
 from django.views.decorators.csrf import csrf_exempt  # type: ignore[import-untyped]
 
+from stack_auth._api_key_format import KeyType
+from stack_auth._guards import check_api_key, check_permission, key_kind, permission_arg, server_app
 from stack_auth._sync._app import StackServerApp
 from stack_auth._sync._client_app import StackClientApp
 from stack_auth.tokens import AccessTokenClaims, AuthFailure, check_request
 from stack_auth.webhooks import DEFAULT_TOLERANCE, WebhookVerificationError, verify_webhook
 
-__all__ = ["StackAuthMiddleware", "get_stack_app", "set_stack_app", "stack_login_required", "stack_webhook"]
+__all__ = [
+    "StackAuthMiddleware",
+    "get_stack_app",
+    "set_stack_app",
+    "stack_api_key_required",
+    "stack_login_required",
+    "stack_project_permission_required",
+    "stack_team_permission_required",
+    "stack_webhook",
+]
 
 F = TypeVar("F", bound=Callable[..., HttpResponse])
 
@@ -124,6 +135,81 @@ def stack_login_required(
         return cast(F, wrapper)
 
     return decorate(view) if view is not None else decorate
+
+
+# --- permissions and API keys ---------------------------------------------------------------------------------------
+
+
+def _server_app(what: str) -> StackServerApp:
+    return server_app(get_stack_app(), what, "settings.STACK_AUTH or set_stack_app")
+
+
+def _permission_required(
+    what: str, permission_id: str, holds: Callable[[StackServerApp, str, dict[str, Any]], bool]
+) -> Callable[[F], F]:
+    permission_arg(permission_id)
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            app = _server_app(what)
+            user = check_permission(app, request.headers, permission_id, lambda uid: holds(app, uid, kwargs))
+            if isinstance(user, AuthFailure):
+                return _refusal(user)
+            request.stack_user = user
+            return func(request, *args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def stack_team_permission_required(permission_id: str, *, team_id_param: str = "team_id") -> Callable[[F], F]:
+    """Run the view only for a signed-in user (JSON 401 otherwise) who holds ``permission_id`` in the team named by
+    the URL keyword ``team_id_param`` (JSON 403 otherwise); sets ``request.stack_user``::
+
+        path("teams/<team_id>/", rename)      # urls.py
+
+        @stack_team_permission_required("$update_team", team_id_param="team_id")
+        def rename(request, team_id): ...
+    """
+
+    def holds(app: StackServerApp, user_id: str, url_kwargs: dict[str, Any]) -> bool:
+        if team_id_param not in url_kwargs:
+            raise RuntimeError(f"stack_team_permission_required: the URL has no keyword {team_id_param!r}")
+        return app.teams.has_permission(str(url_kwargs[team_id_param]), user_id, permission_id)
+
+    return _permission_required("stack_team_permission_required", permission_id, holds)
+
+
+def stack_project_permission_required(permission_id: str) -> Callable[[F], F]:
+    """Run the view only for a signed-in user (JSON 401 otherwise) who holds the project permission
+    ``permission_id`` (JSON 403 otherwise): ``@stack_project_permission_required("admin")``."""
+    return _permission_required(
+        "stack_project_permission_required",
+        permission_id,
+        lambda app, user_id, _: app.users.has_permission(user_id, permission_id),
+    )
+
+
+def stack_api_key_required(kind: KeyType = "user") -> Callable[[F], F]:
+    """Run the view only for a request with a valid user (or ``kind="team"``) API key in ``X-Stack-Api-Key`` or
+    ``Authorization: Bearer sk_...`` (JSON 401 otherwise); the checked key is ``request.stack_api_key``."""
+
+    kind = key_kind(kind)
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            key = check_api_key(_server_app("stack_api_key_required"), request.headers, kind)
+            if isinstance(key, AuthFailure):
+                return _refusal(key)
+            request.stack_api_key = key
+            return func(request, *args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate
 
 
 @overload

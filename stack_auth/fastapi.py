@@ -53,15 +53,18 @@ from fastapi import Depends
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from stack_auth._api_key_format import KeyType
 from stack_auth._async._app import AsyncStackServerApp
 from stack_auth._async._client_app import AsyncStackClientApp
-from stack_auth._exceptions import APIConnectionError, InvalidTokenError, StackAuthApiError
-from stack_auth.models import ServerUser
+from stack_auth._exceptions import APIConnectionError, InvalidTokenError, StackAuthApiError, StackAuthError
+from stack_auth._guards import FORBIDDEN, api_key_from_headers, api_key_refusal, check_failure, key_kind, permission_arg
+from stack_auth.models import ServerUser, TeamApiKey, UserApiKey
 from stack_auth.tokens import (
     AUTH_UNAVAILABLE,
     INVALID_TOKEN,
     NOT_AUTHENTICATED,
     AccessTokenClaims,
+    AuthFailure,
     access_token_from_headers,
     www_authenticate,
 )
@@ -70,7 +73,12 @@ from stack_auth.webhooks import DEFAULT_TOLERANCE, WebhookEvent, WebhookVerifica
 __all__ = [
     "FreshUser",
     "OptionalUser",
+    "RequireApiKey",
+    "RequireProjectPermission",
+    "RequireTeamPermission",
     "StackWebhook",
+    "TeamApiKeyAuth",
+    "UserApiKeyAuth",
     "VerifiedUser",
     "authenticate",
     "fresh_user",
@@ -220,6 +228,109 @@ VerifiedUser = Annotated[AccessTokenClaims, Depends(verified_user)]
 OptionalUser = Annotated[AccessTokenClaims | None, Depends(optional_user)]
 #: ``user: FreshUser``: the user as Stack has it now (``GET /users/me``); 401 without a valid token.
 FreshUser = Annotated[ServerUser, Depends(fresh_user)]
+
+
+# --- permissions and API keys ---------------------------------------------------------------------------------------
+
+
+def _http(failure: AuthFailure) -> HTTPException:
+    return HTTPException(failure.status, failure.detail, headers=dict(failure.headers) or None)
+
+
+def _server_app(request: Request, what: str) -> AsyncStackServerApp:
+    app = get_stack_app(request)
+    if not isinstance(app, AsyncStackServerApp):
+        raise RuntimeError(f"{what} needs an AsyncStackServerApp in stack_lifespan(...)")
+    return app
+
+
+class _RequirePermission:
+    """The signed-in user (verified access token; 401 otherwise), if they hold a permission (403 otherwise)."""
+
+    def __init__(self, permission_id: str) -> None:
+        self.permission_id = permission_arg(permission_id)
+
+    async def _holds(self, app: AsyncStackServerApp, request: Request, user_id: str) -> bool:
+        raise NotImplementedError
+
+    async def __call__(self, request: Request) -> AccessTokenClaims:
+        claims = await verified_user(request)
+        app = _server_app(request, type(self).__name__)
+        try:
+            holds = await self._holds(app, request, claims.id)
+        except StackAuthError as exc:
+            failure = check_failure(exc, f"permission {self.permission_id!r}", FORBIDDEN)
+            if failure is None:
+                raise
+            raise _http(failure) from None
+        if not holds:
+            raise _http(FORBIDDEN)
+        return claims
+
+
+class RequireTeamPermission(_RequirePermission):
+    """Dependency: the signed-in user, if they hold a team permission in the team of the path (401 signed out, 403
+    without it), checked recursively as Stack does (``app.teams.has_permission``: one request)::
+
+        @app.patch("/teams/{team_id}")
+        async def rename(team_id: str, user: Annotated[AccessTokenClaims, Depends(RequireTeamPermission(
+                "$update_team", team_id_param="team_id"))]) -> ...
+    """
+
+    def __init__(self, permission_id: str, *, team_id_param: str = "team_id") -> None:
+        super().__init__(permission_id)
+        self.team_id_param = team_id_param
+
+    async def _holds(self, app: AsyncStackServerApp, request: Request, user_id: str) -> bool:
+        team_id = request.path_params.get(self.team_id_param)
+        if team_id is None:
+            raise RuntimeError(f"RequireTeamPermission: the route has no path parameter {self.team_id_param!r}")
+        return await app.teams.has_permission(team_id, user_id, self.permission_id)
+
+
+class RequireProjectPermission(_RequirePermission):
+    """Dependency: the signed-in user, if they hold a project permission (401 signed out, 403 without it)::
+
+    @app.get("/admin/stats", dependencies=[Depends(RequireProjectPermission("admin"))])
+    """
+
+    async def _holds(self, app: AsyncStackServerApp, request: Request, user_id: str) -> bool:
+        return await app.users.has_permission(user_id, self.permission_id)
+
+
+class RequireApiKey:
+    """Dependency for machine clients: the valid user (or team) API key of the request, else 401.
+
+    The key comes in ``X-Stack-Api-Key`` or ``Authorization: Bearer sk_...`` and is checked with Stack
+    (``app.user_api_keys.check``: one request); unknown, revoked and expired keys, and keys of the other kind, are
+    refused alike. ``key: UserApiKeyAuth`` and ``key: TeamApiKeyAuth`` are the ready-made forms.
+    """
+
+    def __init__(self, kind: KeyType = "user") -> None:
+        self.kind = key_kind(kind)
+
+    async def __call__(self, request: Request) -> UserApiKey | TeamApiKey:
+        app = _server_app(request, "RequireApiKey")
+        secret = api_key_from_headers(request.headers)
+        if secret is None:
+            raise _http(api_key_refusal(False))
+        keys = app.user_api_keys if self.kind == "user" else app.team_api_keys
+        try:
+            key = await keys.check(secret)
+        except StackAuthError as exc:
+            failure = check_failure(exc, "an API key", api_key_refusal(True))
+            if failure is None:
+                raise
+            raise _http(failure) from None
+        if key is None:
+            raise _http(api_key_refusal(True))
+        return key
+
+
+#: ``key: UserApiKeyAuth``: the request's valid user API key (``key.user_id`` is its user); 401 otherwise.
+UserApiKeyAuth = Annotated[UserApiKey, Depends(RequireApiKey("user"))]
+#: ``key: TeamApiKeyAuth``: the request's valid team API key (``key.team_id`` is its team); 401 otherwise.
+TeamApiKeyAuth = Annotated[TeamApiKey, Depends(RequireApiKey("team"))]
 
 
 def require_webhook(

@@ -45,12 +45,23 @@ from typing import Any, TypeVar, cast, overload
 from flask import Flask, abort, current_app, g, jsonify, make_response, request
 from flask.typing import ResponseReturnValue
 
+from stack_auth._api_key_format import KeyType
+from stack_auth._guards import check_api_key, check_permission, key_kind, permission_arg, server_app
 from stack_auth._sync._app import StackServerApp
 from stack_auth._sync._client_app import StackClientApp
 from stack_auth.tokens import AccessTokenClaims, AuthFailure, check_request
 from stack_auth.webhooks import DEFAULT_TOLERANCE, WebhookEvent, WebhookVerificationError, verify_webhook
 
-__all__ = ["StackAuth", "current_user", "get_stack_app", "login_required", "verify_webhook_request"]
+__all__ = [
+    "StackAuth",
+    "api_key_required",
+    "current_user",
+    "get_stack_app",
+    "login_required",
+    "project_permission_required",
+    "team_permission_required",
+    "verify_webhook_request",
+]
 
 EXTENSION_KEY = "stack_auth"
 F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
@@ -121,6 +132,86 @@ def login_required(
         return cast(F, wrapper)
 
     return decorate(view) if view is not None else decorate
+
+
+# --- permissions and API keys ---------------------------------------------------------------------------------------
+
+
+def _server_app(what: str) -> StackServerApp:
+    return server_app(get_stack_app(), what, "StackAuth(app, StackServerApp.from_env())")
+
+
+def _permission_required(
+    what: str, permission_id: str, holds: Callable[[StackServerApp, str, dict[str, Any]], bool]
+) -> Callable[[F], F]:
+    permission_arg(permission_id)
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+            app = _server_app(what)
+            user = check_permission(app, request.headers, permission_id, lambda uid: holds(app, uid, kwargs))
+            if isinstance(user, AuthFailure):
+                return _refusal(user)
+            g.stack_user = user
+            return func(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def team_permission_required(permission_id: str, *, team_id_param: str = "team_id") -> Callable[[F], F]:
+    """Run the view only for a signed-in user (JSON 401 otherwise) who holds ``permission_id`` in the team named by
+    the URL variable ``team_id_param`` (JSON 403 otherwise), recursively as Stack checks it; sets ``g.stack_user``::
+
+        @app.patch("/teams/<team_id>")
+        @team_permission_required("$update_team", team_id_param="team_id")
+        def rename(team_id): ...
+    """
+
+    def holds(app: StackServerApp, user_id: str, view_args: dict[str, Any]) -> bool:
+        if team_id_param not in view_args:
+            raise RuntimeError(f"team_permission_required: the route has no URL variable {team_id_param!r}")
+        return app.teams.has_permission(view_args[team_id_param], user_id, permission_id)
+
+    return _permission_required("team_permission_required", permission_id, holds)
+
+
+def project_permission_required(permission_id: str) -> Callable[[F], F]:
+    """Run the view only for a signed-in user (JSON 401 otherwise) who holds the project permission
+    ``permission_id`` (JSON 403 otherwise); sets ``g.stack_user``: ``@project_permission_required("admin")``."""
+    return _permission_required(
+        "project_permission_required",
+        permission_id,
+        lambda app, user_id, _: app.users.has_permission(user_id, permission_id),
+    )
+
+
+def api_key_required(kind: KeyType = "user") -> Callable[[F], F]:
+    """Run the view only for a request with a valid user (or ``kind="team"``) API key in ``X-Stack-Api-Key`` or
+    ``Authorization: Bearer sk_...`` (JSON 401 otherwise); the checked key is ``g.stack_api_key``::
+
+        @app.post("/ingest")
+        @api_key_required()
+        def ingest():
+            owner = g.stack_api_key.user_id
+    """
+
+    kind = key_kind(kind)
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+            key = check_api_key(_server_app("api_key_required"), request.headers, kind)
+            if isinstance(key, AuthFailure):
+                return _refusal(key)
+            g.stack_api_key = key
+            return func(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate
 
 
 def verify_webhook_request(secret: str | None = None, *, tolerance: timedelta = DEFAULT_TOLERANCE) -> WebhookEvent:

@@ -8,6 +8,8 @@ tokens back into it. Ways to give tokens (Stack's ``tokenStore`` options)::
     AsyncStackClientApp(project_id=..., token_store=request)           # x-stack-auth / x-stack-access-token /
                                                                        # Authorization: Bearer of a request
     AsyncStackClientApp(project_id=..., token_store=None)              # every user call must pass tokens=
+    AsyncStackClientApp(project_id=..., token_store="file")            # kept across runs (stack_auth.token_stores);
+                                                                       # "keyring": in the OS keychain
 
     await app.current_user.get(tokens=request)                         # per call: a request, a TokenStore,
     await app.current_user.get(tokens={"access_token": a, "refresh_token": r})   # a mapping, SessionTokens,
@@ -535,7 +537,7 @@ class TokenStore:
 #: What ``tokens=`` accepts.
 TokensInput: TypeAlias = "TokenStore | SessionTokens | Mapping[str, Any] | str | RequestLike"
 #: What ``token_store=`` accepts.
-TokenStoreInit: TypeAlias = "Literal['memory'] | TokensInput | None"
+TokenStoreInit: TypeAlias = "Literal['memory', 'file', 'keyring'] | TokensInput | None"
 
 _memory_stores: dict[tuple[str, str], TokenStore] = {}
 _memory_guard = threading.Lock()
@@ -611,10 +613,18 @@ def resolve_default_store(init: TokenStoreInit, project_id: str, base_url: str) 
         return None
     if init == "memory":
         return memory_token_store(project_id, base_url)
+    if init in ("file", "keyring"):
+        from stack_auth.token_stores import FileTokenStore, KeyringTokenStore
+
+        return (
+            FileTokenStore.default(project_id, base_url) if init == "file" else KeyringTokenStore(project_id, base_url)
+        )
     if isinstance(init, TokenStore):
         return init
     if isinstance(init, str) and init.count(".") != 2:
-        raise ConfigurationError('token_store must be "memory", a TokenStore, tokens, a request or None')
+        raise ConfigurationError(
+            'token_store must be "memory", "file", "keyring", a TokenStore, tokens, a request or None'
+        )
     return TokenStore(*token_pair(init))
 
 

@@ -68,3 +68,27 @@ class FakeClock:
 
     def monotonic(self) -> float:
         return self.now
+
+
+def browser_that_notes_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Make the user's browser (``$BROWSER``, which the standard ``webbrowser`` honours) a script that notes the URL
+    it is asked to open in the file returned; a real browser would show that page."""
+    import sys
+    import webbrowser
+
+    opened = tmp_path / "opened.txt"
+    script = tmp_path / "browser.py"
+    script.write_text(f"import sys\nopen({str(opened)!r}, 'w').write(sys.argv[1])\n")
+    monkeypatch.setenv("BROWSER", f"{sys.executable} {script} %s")
+    monkeypatch.setattr(webbrowser, "_tryorder", None)  # registered again from $BROWSER on first use
+    return opened
+
+
+def wait_for_file(path: Path, timeout: float = 10.0) -> str:
+    """The text of ``path`` once it exists (polled; ``timeout`` seconds at most)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return path.read_text()

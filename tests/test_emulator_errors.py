@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,6 +23,8 @@ pytestmark = pytest.mark.anyio
 
 Scenario = Callable[[Emulator, httpx.AsyncClient], Awaitable[httpx.Response]]
 MISSING = "2929d1df-5f34-4f31-b98d-06bdc40ce09a"
+TOTP_SECRET = "c3RhY2stYXV0aC10b3RwLWtleSE="  # 20 bytes, like the secrets authenticator apps get
+UNKNOWN_CODE = "z" * 45
 
 
 @pytest.fixture
@@ -229,12 +232,10 @@ async def password_too_long(emu: Emulator, c: httpx.AsyncClient) -> httpx.Respon
 
 
 async def multi_factor_authentication_required(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
-    emu.create_user(
-        primary_email="mfa@b.co",
-        primary_email_auth_enabled=True,
-        password="longenough",
-        totp_secret_base64="dG90cC1zZWNyZXQ=",
-    )
+    user = emu.create_user(primary_email="mfa@b.co", primary_email_auth_enabled=True, password="longenough")
+    # MFA is switched on by an update, as on Stack (a create stores the secret without requiring it).
+    r = await c.patch(f"/api/v1/users/{user['id']}", json={"totp_secret_base64": TOTP_SECRET}, headers=_server(emu))
+    assert r.status_code == 200, r.text
     return await c.post(
         "/api/v1/auth/password/sign-in",
         json={"email": "mfa@b.co", "password": "longenough"},
@@ -346,6 +347,108 @@ async def team_permission_not_found(emu: Emulator, c: httpx.AsyncClient) -> http
     return await c.delete(f"/api/v1/team-permissions/{team_id}/{member['id']}/$delete_team", headers=emu.headers())
 
 
+async def _user_key(emu: Emulator, c: httpx.AsyncClient, expires_at_millis: int | None = None) -> dict[str, Any]:
+    user = await new_user(c, emu, display_name="Key holder")
+    body = {"user_id": user["id"], "description": "k", "expires_at_millis": expires_at_millis}
+    data: dict[str, Any] = (await c.post("/api/v1/user-api-keys", json=body, headers=emu.headers())).json()
+    return data
+
+
+async def api_key_not_found(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    return await c.get(f"/api/v1/user-api-keys/{MISSING}", headers=emu.headers())
+
+
+async def api_key_revoked(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    key = await _user_key(emu, c)
+    await c.patch(f"/api/v1/user-api-keys/{key['id']}", json={"revoked": True}, headers=emu.headers())
+    return await c.post("/api/v1/user-api-keys/check", json={"api_key": key["value"]}, headers=emu.headers())
+
+
+async def api_key_expired(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    key = await _user_key(emu, c, expires_at_millis=int(emu.now() * 1000) + 60_000)
+    emu.advance_time(61)
+    return await c.post("/api/v1/user-api-keys/check", json={"api_key": key["value"]}, headers=emu.headers())
+
+
+async def wrong_api_key_type(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    key = await _user_key(emu, c)
+    return await c.post("/api/v1/team-api-keys/check", json={"api_key": key["value"]}, headers=emu.headers())
+
+
+async def oauth_provider_account_id_already_used_for_sign_in(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    link = {
+        "provider_config_id": "github",
+        "account_id": "gh-1",
+        "allow_sign_in": True,
+        "allow_connected_accounts": True,
+    }
+    for name in ("First", "Second"):
+        user = await new_user(c, emu, display_name=name)
+        answer = await c.post("/api/v1/oauth-providers", json={"user_id": user["id"], **link}, headers=emu.headers())
+    return answer
+
+
+# --- sign-in flows ------------------------------------------------------------------------------------------------
+
+
+async def invalid_totp_code(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    attempt = known_error(await multi_factor_authentication_required(emu, c))[2]["details"]["attempt_code"]
+    import pyotp
+
+    right = pyotp.TOTP(base64.b32encode(base64.b64decode(TOTP_SECRET)).decode()).now()
+    wrong = f"{(int(right) + 500_000) % 1_000_000:06d}"
+    body = {"type": "totp", "totp": wrong, "code": attempt}
+    return await c.post("/api/v1/auth/mfa/sign-in", json=body, headers=emu.headers("client"))
+
+
+async def anonymous_accounts_not_enabled(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    emu.configure_project(anonymous_sign_up_enabled=False)
+    return await c.post("/api/v1/auth/anonymous/sign-up", json={}, headers=emu.headers("client"))
+
+
+async def user_does_not_have_password(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    user = await new_user(c, emu, primary_email="nopw@example.com", primary_email_auth_enabled=True)
+    tokens = await sign_in(c, emu, user["id"])
+    body = {"old_password": "whatever-1", "new_password": "whatever-2"}
+    headers = emu.headers("client", access_token=tokens["access_token"])
+    return await c.post("/api/v1/auth/password/update", json=body, headers=headers)
+
+
+async def password_confirmation_mismatch(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    user = await new_user(c, emu, primary_email="pw@example.com", primary_email_auth_enabled=True, password="pw-one-1")
+    tokens = await sign_in(c, emu, user["id"])
+    body = {"old_password": "not-pw-one", "new_password": "pw-two-22"}
+    headers = emu.headers("client", access_token=tokens["access_token"])
+    return await c.post("/api/v1/auth/password/update", json=body, headers=headers)
+
+
+async def invalid_polling_code(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    return await c.post("/api/v1/auth/cli/poll", json={"polling_code": "nope"}, headers=emu.headers("client"))
+
+
+def _authorize_query(emu: Emulator, **extra: str) -> dict[str, str]:
+    return {
+        "client_id": emu.project_id,
+        "client_secret": emu.publishable_client_key,
+        "redirect_uri": "http://localhost:3000/callback",
+        "scope": "legacy",
+        "state": "s",
+        "grant_type": "authorization_code",
+        "code_challenge": "c" * 43,
+        "code_challenge_method": "S256",
+        "response_type": "code",
+        **extra,
+    }
+
+
+async def oauth_provider_not_found_or_not_enabled(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    return await c.get("/api/v1/auth/oauth/authorize/nope", params=_authorize_query(emu))
+
+
+async def oauth_extra_scope_not_available_with_shared_oauth_keys(emu: Emulator, c: httpx.AsyncClient) -> httpx.Response:
+    return await c.get("/api/v1/auth/oauth/authorize/google", params=_authorize_query(emu, provider_scope="drive"))
+
+
 SCENARIOS: dict[str, tuple[Scenario, int]] = {
     "SCHEMA_ERROR": (schema_error, 400),
     "BODY_PARSING_ERROR": (body_parsing_error, 400),
@@ -399,6 +502,21 @@ SCENARIOS: dict[str, tuple[Scenario, int]] = {
     ),
     "TEAM_PERMISSION_REQUIRED": (team_permission_required, 401),
     "TEAM_PERMISSION_NOT_FOUND": (team_permission_not_found, 401),
+    "API_KEY_NOT_FOUND": (api_key_not_found, 404),
+    "API_KEY_REVOKED": (api_key_revoked, 401),
+    "API_KEY_EXPIRED": (api_key_expired, 401),
+    "WRONG_API_KEY_TYPE": (wrong_api_key_type, 400),
+    "OAUTH_PROVIDER_ACCOUNT_ID_ALREADY_USED_FOR_SIGN_IN": (oauth_provider_account_id_already_used_for_sign_in, 400),
+    "INVALID_TOTP_CODE": (invalid_totp_code, 400),
+    "ANONYMOUS_ACCOUNTS_NOT_ENABLED": (anonymous_accounts_not_enabled, 400),
+    "USER_DOES_NOT_HAVE_PASSWORD": (user_does_not_have_password, 400),
+    "PASSWORD_CONFIRMATION_MISMATCH": (password_confirmation_mismatch, 400),
+    "INVALID_POLLING_CODE": (invalid_polling_code, 400),
+    "OAUTH_PROVIDER_NOT_FOUND_OR_NOT_ENABLED": (oauth_provider_not_found_or_not_enabled, 400),
+    "OAUTH_EXTRA_SCOPE_NOT_AVAILABLE_WITH_SHARED_OAUTH_KEYS": (
+        oauth_extra_scope_not_available_with_shared_oauth_keys,
+        400,
+    ),
 }
 
 

@@ -139,3 +139,54 @@ def test_stack_unreachable_is_503(emu: Emulator, served: str, web: object) -> No
     finally:
         get_stack_app().close()
         set_stack_app(previous)
+
+
+def test_permission_and_api_key_decorators(emu: Emulator, served: str, example: ModuleType) -> None:
+    from django.http import JsonResponse
+    from django.test import RequestFactory
+
+    from stack_auth.django import (
+        stack_api_key_required,
+        stack_project_permission_required,
+        stack_team_permission_required,
+    )
+
+    @stack_team_permission_required("$update_team")
+    def rename(request: Any, team_id: str) -> JsonResponse:
+        return JsonResponse({"by": request.stack_user.id})
+
+    @stack_project_permission_required("admin")
+    def admin(request: Any) -> JsonResponse:
+        return JsonResponse({"admin": request.stack_user.id})
+
+    @stack_api_key_required(kind="team")
+    def deploy(request: Any) -> JsonResponse:
+        return JsonResponse({"team": request.stack_api_key.team_id})
+
+    emu.define_permissions(project={"admin": []})
+    owner = session_for(emu, served, primary_email=f"ada-{os.urandom(4).hex()}@example.com")
+    member = session_for(emu, served, primary_email=f"bob-{os.urandom(4).hex()}@example.com")
+    factory = RequestFactory()
+    with StackServerApp.from_env() as stack:
+        team = stack.teams.create("Ops", creator_user_id=owner["user_id"])
+        stack.teams.add_member(team.id, member["user_id"])
+        as_owner = {"x-stack-access-token": owner["access_token"]}
+        ok = rename(factory.patch("/", headers=as_owner), team_id=team.id)
+        assert (ok.status_code, json.loads(ok.content)) == (200, {"by": owner["user_id"]})
+        as_member = {"x-stack-access-token": member["access_token"]}
+        refused = rename(factory.patch("/", headers=as_member), team_id=team.id)
+        assert (refused.status_code, json.loads(refused.content)) == (403, {"detail": "Permission denied"})
+        assert_refused(rename(factory.patch("/"), team_id=team.id), invalid=False)
+
+        assert admin(factory.get("/", headers=as_owner)).status_code == 403
+        stack.users.grant_permission(owner["user_id"], "admin")
+        assert json.loads(admin(factory.get("/", headers=as_owner)).content) == {"admin": owner["user_id"]}
+
+        key = stack.team_api_keys.create(team.id, description="deploy")
+        assert key.secret is not None
+        deployed = deploy(factory.post("/", headers={"authorization": f"Bearer {key.secret}"}))
+        assert (deployed.status_code, json.loads(deployed.content)) == (200, {"team": team.id})
+        user_key = stack.user_api_keys.create(owner["user_id"], description="not for teams")
+        assert user_key.secret is not None
+        assert deploy(factory.post("/", headers={"x-stack-api-key": user_key.secret})).status_code == 401
+        assert deploy(factory.post("/")).status_code == 401

@@ -1,4 +1,5 @@
-"""The README's snippets for permissions, contact channels, and invitations/profiles run against the emulator."""
+"""The README's snippets for permissions, contact channels, invitations/profiles, API keys and OAuth provider accounts
+run against the emulator."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from stack_auth import AsyncStackClientApp, AsyncStackServerApp
 from stack_auth.testing import Emulator, in_process_app
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-SECTIONS = ("## Permissions", "## Contact channels (a user's emails)", "## Team invitations and member profiles")
+SECTIONS = (
+    "## Permissions",
+    "## Contact channels (a user's emails)",
+    "## Team invitations and member profiles",
+    "## API keys (users and teams)",
+    "## OAuth provider accounts",
+)
 
 
 def snippet(heading: str) -> str:

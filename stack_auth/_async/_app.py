@@ -8,7 +8,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from stack_auth._async._transport import AsyncTransport, Credentials
+from stack_auth._async.resources.api_keys import AsyncTeamApiKeys, AsyncUserApiKeys
 from stack_auth._async.resources.contact_channels import AsyncContactChannels
+from stack_auth._async.resources.oauth_providers import AsyncOAuthProviders
 from stack_auth._async.resources.sessions import AsyncSessions
 from stack_auth._async.resources.teams import AsyncTeams
 from stack_auth._async.resources.users import AsyncUsers
@@ -28,6 +30,7 @@ from stack_auth._exceptions import ConfigurationError
 from stack_auth._http import AsyncHTTPClient, TimeoutTypes
 from stack_auth._httpx import classes
 from stack_auth._retry import RetryPolicy
+from stack_auth._validate import text_arg
 from stack_auth.models import NOT_GIVEN, NotGiven, Project, ServerUser, structure
 
 if TYPE_CHECKING:
@@ -170,6 +173,9 @@ class AsyncStackServerApp(AsyncAppBase):
     users: AsyncUsers
     teams: AsyncTeams
     sessions: AsyncSessions
+    user_api_keys: AsyncUserApiKeys
+    team_api_keys: AsyncTeamApiKeys
+    oauth_providers: AsyncOAuthProviders
     contact_channels: AsyncContactChannels
 
     def __init__(
@@ -205,6 +211,9 @@ class AsyncStackServerApp(AsyncAppBase):
         self.users = AsyncUsers(transport)
         self.teams = AsyncTeams(transport)
         self.sessions = AsyncSessions(transport)
+        self.user_api_keys = AsyncUserApiKeys(transport)
+        self.team_api_keys = AsyncTeamApiKeys(transport)
+        self.oauth_providers = AsyncOAuthProviders(transport)
         self.contact_channels = AsyncContactChannels(transport)
 
     # Built on first use, so that importing and creating an app stays cheap for code that never needs them.
@@ -278,6 +287,17 @@ class AsyncStackServerApp(AsyncAppBase):
             return None
         current = self.current_user
         return await current.get(tokens=token, allow_anonymous=allow_anonymous, allow_restricted=allow_restricted)
+
+    async def complete_cli_login(self, login_code: str, refresh_token: str) -> None:
+        """Complete a command-line tool's browser login for the user signed in to your web app: the
+        ``login_code`` of the page's URL and that user's refresh token (``POST /auth/cli/complete``). The tool's
+        ``cli_login`` then receives the session. Stack answers 400 for a login code that is unknown, expired or
+        already completed, and for a refresh token it does not know."""
+        body = {
+            "login_code": text_arg(login_code, "login_code"),
+            "refresh_token": text_arg(refresh_token, "refresh_token"),
+        }
+        await self._transport.request("POST", "/auth/cli/complete", json=body)
 
     @classmethod
     def from_env(cls, **options: Any) -> AsyncStackServerApp:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stack_auth._async._app import AsyncAppBase, from_env_options
+from stack_auth._async._sign_in import AsyncSignIn
 from stack_auth._async._token_session import AsyncTokenSession
 from stack_auth._async._transport import AsyncTransport
 from stack_auth._async.resources import contact_channels
@@ -16,7 +17,7 @@ from stack_auth.models import ClientUser, TeamInvitationDetails, structure
 from stack_auth.tokens import AccessTokenClaims, TokensInput, TokenStore, TokenStoreInit, resolve_default_store
 
 
-class AsyncStackClientApp(AsyncAppBase):
+class AsyncStackClientApp(AsyncSignIn, AsyncAppBase):
     """Client access to a Stack project: the publishable key and an end user's tokens.
 
     ::
@@ -27,10 +28,15 @@ class AsyncStackClientApp(AsyncAppBase):
             await app.current_user.update(display_name="Ada")
             await app.current_user.sign_out()
 
+    Sign-in flows store the session they start in the token store: ``await app.sign_in_with_password(email,
+    password)``, ``sign_up_with_password``, ``sign_in_with_code``, ``sign_in_with_mfa``, ``sign_up_anonymously``,
+    ``complete_oauth``, ``cli_login``.
+
     ``token_store``: ``"memory"`` (default: one in-memory store per project, shared by the apps of the process), a
     :class:`~stack_auth.tokens.TokenStore`, tokens (``{"access_token": ..., "refresh_token": ...}``,
-    ``SessionTokens``), a request (its ``x-stack-auth``, ``x-stack-access-token`` or ``Authorization: Bearer``
-    header), or None: then every user call must pass ``tokens=`` (in a backend: ``tokens=request``).
+    ``SessionTokens``), ``"file"`` or ``"keyring"`` (kept across runs, see :mod:`stack_auth.token_stores`), a
+    request (its ``x-stack-auth``, ``x-stack-access-token`` or ``Authorization: Bearer`` header), or None: then
+    every user call must pass ``tokens=`` (in a backend: ``tokens=request``).
     """
 
     _access_type = "client"

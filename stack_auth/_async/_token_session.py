@@ -164,6 +164,14 @@ class AsyncTokenSession:
             headers["x-stack-refresh-token"] = refresh
         return await self._transport.request(method, path, params=params, json=json, headers=headers)
 
+    async def usable_access_token(self, store: TokenStore) -> str | None:
+        """The access token a user call would send now: the store's, refreshed first when due."""
+        return await self._usable_access_token(store)
+
+    async def refresh_with(self, refresh_token: str) -> tuple[str, str | None]:
+        """A new access token (and the refresh token, if Stack rotated it) for ``refresh_token``; stores nothing."""
+        return await self._call_refresh(refresh_token)
+
     async def _usable_access_token(self, store: TokenStore) -> str | None:
         access, refresh = store.snapshot()
         if refresh is None or not store.needs_refresh(access):

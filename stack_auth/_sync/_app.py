@@ -9,7 +9,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from stack_auth._sync._transport import Transport, Credentials
+from stack_auth._sync.resources.api_keys import TeamApiKeys, UserApiKeys
 from stack_auth._sync.resources.contact_channels import ContactChannels
+from stack_auth._sync.resources.oauth_providers import OAuthProviders
 from stack_auth._sync.resources.sessions import Sessions
 from stack_auth._sync.resources.teams import Teams
 from stack_auth._sync.resources.users import Users
@@ -29,6 +31,7 @@ from stack_auth._exceptions import ConfigurationError
 from stack_auth._http import HTTPClient, TimeoutTypes
 from stack_auth._httpx import classes
 from stack_auth._retry import RetryPolicy
+from stack_auth._validate import text_arg
 from stack_auth.models import NOT_GIVEN, NotGiven, Project, ServerUser, structure
 
 if TYPE_CHECKING:
@@ -171,6 +174,9 @@ class StackServerApp(AppBase):
     users: Users
     teams: Teams
     sessions: Sessions
+    user_api_keys: UserApiKeys
+    team_api_keys: TeamApiKeys
+    oauth_providers: OAuthProviders
     contact_channels: ContactChannels
 
     def __init__(
@@ -206,6 +212,9 @@ class StackServerApp(AppBase):
         self.users = Users(transport)
         self.teams = Teams(transport)
         self.sessions = Sessions(transport)
+        self.user_api_keys = UserApiKeys(transport)
+        self.team_api_keys = TeamApiKeys(transport)
+        self.oauth_providers = OAuthProviders(transport)
         self.contact_channels = ContactChannels(transport)
 
     # Built on first use, so that importing and creating an app stays cheap for code that never needs them.
@@ -279,6 +288,17 @@ class StackServerApp(AppBase):
             return None
         current = self.current_user
         return current.get(tokens=token, allow_anonymous=allow_anonymous, allow_restricted=allow_restricted)
+
+    def complete_cli_login(self, login_code: str, refresh_token: str) -> None:
+        """Complete a command-line tool's browser login for the user signed in to your web app: the
+        ``login_code`` of the page's URL and that user's refresh token (``POST /auth/cli/complete``). The tool's
+        ``cli_login`` then receives the session. Stack answers 400 for a login code that is unknown, expired or
+        already completed, and for a refresh token it does not know."""
+        body = {
+            "login_code": text_arg(login_code, "login_code"),
+            "refresh_token": text_arg(refresh_token, "refresh_token"),
+        }
+        self._transport.request("POST", "/auth/cli/complete", json=body)
 
     @classmethod
     def from_env(cls, **options: Any) -> StackServerApp:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from stack_auth._sync._app import AppBase, from_env_options
+from stack_auth._sync._sign_in import SignIn
 from stack_auth._sync._token_session import TokenSession
 from stack_auth._sync._transport import Transport
 from stack_auth._sync.resources import contact_channels
@@ -17,7 +18,7 @@ from stack_auth.models import ClientUser, TeamInvitationDetails, structure
 from stack_auth.tokens import AccessTokenClaims, TokensInput, TokenStore, TokenStoreInit, resolve_default_store
 
 
-class StackClientApp(AppBase):
+class StackClientApp(SignIn, AppBase):
     """Client access to a Stack project: the publishable key and an end user's tokens.
 
     ::
@@ -28,10 +29,15 @@ class StackClientApp(AppBase):
             app.current_user.update(display_name="Ada")
             app.current_user.sign_out()
 
+    Sign-in flows store the session they start in the token store: ``app.sign_in_with_password(email,
+    password)``, ``sign_up_with_password``, ``sign_in_with_code``, ``sign_in_with_mfa``, ``sign_up_anonymously``,
+    ``complete_oauth``, ``cli_login``.
+
     ``token_store``: ``"memory"`` (default: one in-memory store per project, shared by the apps of the process), a
     :class:`~stack_auth.tokens.TokenStore`, tokens (``{"access_token": ..., "refresh_token": ...}``,
-    ``SessionTokens``), a request (its ``x-stack-auth``, ``x-stack-access-token`` or ``Authorization: Bearer``
-    header), or None: then every user call must pass ``tokens=`` (in a backend: ``tokens=request``).
+    ``SessionTokens``), ``"file"`` or ``"keyring"`` (kept across runs, see :mod:`stack_auth.token_stores`), a
+    request (its ``x-stack-auth``, ``x-stack-access-token`` or ``Authorization: Bearer`` header), or None: then
+    every user call must pass ``tokens=`` (in a backend: ``tokens=request``).
     """
 
     _access_type = "client"

@@ -165,6 +165,14 @@ class TokenSession:
             headers["x-stack-refresh-token"] = refresh
         return self._transport.request(method, path, params=params, json=json, headers=headers)
 
+    def usable_access_token(self, store: TokenStore) -> str | None:
+        """The access token a user call would send now: the store's, refreshed first when due."""
+        return self._usable_access_token(store)
+
+    def refresh_with(self, refresh_token: str) -> tuple[str, str | None]:
+        """A new access token (and the refresh token, if Stack rotated it) for ``refresh_token``; stores nothing."""
+        return self._call_refresh(refresh_token)
+
     def _usable_access_token(self, store: TokenStore) -> str | None:
         access, refresh = store.snapshot()
         if refresh is None or not store.needs_refresh(access):

@@ -17,6 +17,8 @@ from stack_auth.models._types import (
     TeamMembership,
     TeamPermission,
 )
+from stack_auth.models.api_keys import ApiKey, TeamApiKey, UserApiKey
+from stack_auth.models.auth import OAuthAuthorization
 from stack_auth.models.contact_channels import ContactChannel
 from stack_auth.models.emails import (
     DeliveryCapacity,
@@ -28,12 +30,14 @@ from stack_auth.models.emails import (
     OutboxEmail,
     SendEmailResult,
 )
+from stack_auth.models.oauth_providers import ServerOAuthProvider
 from stack_auth.models.payments import Item
 from stack_auth.models.permissions import ProjectPermission
 from stack_auth.models.projects import EnabledOAuthProvider, Project, ProjectConfig, TrustedDomain
 from stack_auth.models.teams_extra import TeamInvitation, TeamInvitationDetails, TeamMemberProfile
 
 __all__ = [
+    "ApiKey",
     "ClientUser",
     "ContactChannel",
     "DeliveryCapacity",
@@ -46,9 +50,11 @@ __all__ = [
     "NOT_GIVEN",
     "NotGiven",
     "NotificationPreference",
+    "OAuthAuthorization",
     "OAuthProvider",
     "OutboxEmail",
     "Page",
+    "ServerOAuthProvider",
     "Project",
     "ProjectConfig",
     "ProjectPermission",
@@ -57,12 +63,14 @@ __all__ = [
     "SessionInfo",
     "SessionTokens",
     "Team",
+    "TeamApiKey",
+    "TeamMembership",
+    "TeamPermission",
     "TeamInvitation",
     "TeamInvitationDetails",
     "TeamMemberProfile",
-    "TeamMembership",
-    "TeamPermission",
     "TrustedDomain",
+    "UserApiKey",
     "structure",
     "structure_items",
     "structure_page",

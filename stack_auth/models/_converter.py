@@ -4,6 +4,8 @@
   UTC datetimes in the models.
 - Keys a model does not know are kept in its ``extra`` mapping, so a field the server adds tomorrow is neither an
   error nor lost; a missing optional key decodes to None.
+- A model whose answer needs reshaping before decoding (an API key's ``value``: the secret once, else
+  ``{"last_four"}``) defines a static ``_from_wire(data)``; it runs before the generated function.
 - Structuring functions are generated once per class by cattrs (fast: decoding 100 users is on the hot path).
 - Types are checked, not coerced: ``"false"`` for a boolean or ``5`` for a string is an answer that does not fit,
   and :func:`structure` raises :class:`~stack_auth.errors.MalformedResponseError` for it (and for a missing
@@ -124,10 +126,14 @@ def _structure_fn_for(converter: cattrs.Converter, cls: type[T]) -> Callable[[Ma
     overrides = {f.name: override(rename=wire_name(f)) for f in fields}
     base = make_dict_structure_fn(cls, converter, **overrides)  # type: ignore[arg-type]
     known = frozenset(wire_name(f) for f in fields)
+    # A model whose wire form needs reshaping first (an API key's ``value``) says how in ``_from_wire``.
+    prepare: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = getattr(cls, "_from_wire", None)
 
     def structure(data: Mapping[str, Any], _: type[T]) -> T:
         if not isinstance(data, dict):
             raise TypeError(f"expected an object, got {_json_name(data)}")
+        if prepare is not None:
+            data = prepare(data)
         obj = base(data, cls)
         extra = {k: v for k, v in data.items() if k not in known}
         if extra:

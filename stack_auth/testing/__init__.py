@@ -1,6 +1,6 @@
 """``stack_auth.testing``: an in-memory emulator of the Stack Auth REST API, for tests and benchmarks.
 
-Needs the ``testing`` extra (``pip install stack-auth[testing]``: starlette, uvicorn, pyjwt[crypto])::
+Needs the ``testing`` extra (``pip install stack-auth[testing]``: starlette, uvicorn, pyjwt[crypto], pyotp)::
 
     from stack_auth.testing import Emulator
 
@@ -10,6 +10,7 @@ Needs the ``testing`` extra (``pip install stack-auth[testing]``: starlette, uvi
         ...
     emu.faults.next_rate_limited("GET /users/{user_id}", retry_after=1)
     assert emu.stats.count("POST /users") == 1
+    code = emu.last_code("a@example.com")      # the code the last mail to an address carries (sign-in, reset)
     secret = emu.webhooks.add_endpoint("http://127.0.0.1:8000/hook")   # the webhooks Stack sends, delivered
 
 From a shell: ``python -m stack_auth.testing --port 8102``. Pytest fixtures (``stack_emulator``,

@@ -9,7 +9,7 @@ codes ending the same way). Call these with the store lock held.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,12 +50,14 @@ def create_code(
     *,
     callback_url: str | None,
     expires_in_ms: int = DEFAULT_CODE_LIFETIME_MS,
+    text: str | None = None,
 ) -> VerificationCode:
-    """A new unused code of ``code_type`` for ``data`` (check the callback URL before you call this)."""
+    """A new unused code of ``code_type`` for ``data`` (check the callback URL before you call this). ``text``: the
+    code itself, when its form matters (a sign-in code starts with the digits the mail shows); random otherwise."""
     code = VerificationCode(
         id=store.ids.uuid(),
         type=code_type,
-        code=store.ids.secret(CODE_LENGTH),
+        code=text if text is not None else store.ids.secret(CODE_LENGTH),
         data=data,
         expires_at=store.clock.now_ms() + expires_in_ms,
         callback_url=callback_url,
@@ -98,12 +100,17 @@ def live_codes(store: Store, project: Project, code_type: str) -> list[Verificat
 
 def code_from_body(ctx: Ctx) -> str:
     """The ``code`` of a use/check request body (SCHEMA_ERROR unless it is a string of 45 characters)."""
+    return code_and_body(ctx)[0]
+
+
+def code_and_body(ctx: Ctx, extra: Mapping[str, Field] | None = None) -> tuple[str, dict[str, Any]]:
+    """The ``code`` of a request body that has ``extra`` fields too (a new password, a TOTP), and the body."""
     v = ctx.validator()
-    data = v.body(ctx.request.body, {"code": Field("string", required=True)})
+    data = v.body(ctx.request.body, {"code": Field("string", required=True), **(extra or {})})
     if "code" in data and len(data["code"]) != CODE_LENGTH:
         v.fail(f"body.code must be exactly {CODE_LENGTH} characters")
     v.done()
-    return str(data["code"])
+    return str(data["code"]), data
 
 
 def check_code_route(code_type: str) -> Callable[[Ctx], Awaitable[Response]]:

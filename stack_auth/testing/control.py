@@ -15,6 +15,8 @@
 ``POST /projects``           add a project: :meth:`Emulator.add_project` keyword arguments
 ``POST /time``               ``{"advance": seconds}``: move the emulator's clock forward (token expiry)
 ``GET /users``               ``?project_id=``: every user as the server reads it
+``GET /oauth/{p}/authorize`` the emulated OAuth provider ``p``: consents at once, 307 back to Stack's callback
+
 ``GET /webhooks``            ``{"deliveries": [...]}``: every webhook delivery, its attempts and payload
 ``POST /webhooks``           ``{"url": ..., "secret"?: ..., "project_id"?: ...}``: add an endpoint; answers its secret
 ``POST /webhooks/flush``     ``{"timeout"?: seconds}``: wait until every delivery is done (400 when time runs out)
@@ -29,7 +31,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 if TYPE_CHECKING:
@@ -104,6 +106,15 @@ def control_routes(emu: Emulator) -> list[BaseRoute]:
         except KeyError as exc:
             return _error(exc)
 
+    async def oauth_provider(request: Request) -> Response:
+        from stack_auth.testing.oauth_api import provider_consent
+
+        try:
+            location = provider_consent(emu._store, request.path_params["provider"], request.query_params)
+        except ValueError as exc:
+            return _error(exc)
+        return RedirectResponse(location, status_code=307)
+
     async def webhooks(request: Request) -> JSONResponse:
         if request.method == "POST":
             try:
@@ -127,6 +138,7 @@ def control_routes(emu: Emulator) -> list[BaseRoute]:
 
     return [
         Route("/health", health, methods=["GET"]),
+        Route("/oauth/{provider}/authorize", oauth_provider, methods=["GET"]),
         Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/stats", stats, methods=["GET", "DELETE"]),
         Route("/reset", reset, methods=["POST"]),

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from stack_auth.testing import defaults
+from stack_auth.testing.api_keys_api import issue_api_key, key_view
 from stack_auth.testing.app import ApiApp, build_asgi_app
 from stack_auth.testing.context import Services
 from stack_auth.testing.faults import Faults
@@ -298,6 +299,14 @@ class Emulator:
             raise LookupError(f"no {what} was sent to {to!r}")
         return sent[-1].code
 
+    def set_oauth_account(
+        self, provider: str, account_id: str, email: str | None = None, *, project_id: str | None = None
+    ) -> None:
+        """The account the emulated OAuth ``provider`` signs in next (by default ``emulated-<provider>-user``,
+        ``<provider>-user@example.com``): a known account signs its user in, a new one signs a user up."""
+        with self._store.lock:
+            self._project(project_id).flows.oauth_accounts[provider] = (account_id, email)
+
     def outbox(self, user_id: str | None = None, *, project_id: str | None = None) -> list[QueuedEmail]:
         """The emails ``POST /emails/send-email`` queued (oldest first), to one user when given: each has
         ``user_id``, ``to_email``, ``subject``, ``html``, ``template_id``, ``variables``, ``notification_category``,
@@ -393,6 +402,33 @@ class Emulator:
                 raise KeyError("unknown team or user")
             if not project.is_member(team_id, user_id):
                 project.add_member(team_id, user_id, creator=False)
+
+    def create_api_key(
+        self,
+        owner_id: str,
+        *,
+        team: bool = False,
+        description: str = "",
+        is_public: bool = False,
+        expires_at_millis: int | None = None,
+        project_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Issue an API key of a user (of a team with ``team=True``) directly: the create answer, whose ``value``
+        is the key, e.g. to send as ``X-Stack-Api-Key`` in a test of your own routes."""
+        with self._store.lock:
+            project = self._project(project_id)
+            if owner_id not in (project.teams if team else project.users):
+                raise KeyError(f"unknown {'team' if team else 'user'} {owner_id!r}")
+            key = issue_api_key(
+                self._store,
+                project,
+                "team" if team else "user",
+                owner_id,
+                description=description,
+                is_public=is_public,
+                expires_at=expires_at_millis,
+            )
+            return key_view(key, first_view=True)
 
     def define_permissions(
         self,

@@ -381,6 +381,36 @@ def team_permission_not_found(team_id: str, user_id: str, permission_id: str) ->
     )
 
 
+# --- API keys and OAuth provider accounts ----------------------------------------------------------------------------
+
+
+def api_key_not_found() -> KnownError:
+    return KnownError("API_KEY_NOT_FOUND", "API key not found.")
+
+
+def api_key_revoked() -> KnownError:
+    return KnownError("API_KEY_REVOKED", "API key has been revoked.")
+
+
+def api_key_expired() -> KnownError:
+    return KnownError("API_KEY_EXPIRED", "API key has expired.")
+
+
+def wrong_api_key_type(expected: str, actual: str) -> KnownError:
+    return KnownError(
+        "WRONG_API_KEY_TYPE",
+        f"This endpoint is for {expected} API keys, but a {actual} API key was provided.",
+        {"expected_type": expected, "actual_type": actual},
+    )
+
+
+def oauth_provider_account_id_already_used_for_sign_in() -> KnownError:
+    return KnownError(
+        "OAUTH_PROVIDER_ACCOUNT_ID_ALREADY_USED_FOR_SIGN_IN",
+        "A provider with the same account ID is already used for signing in.",
+    )
+
+
 # --- sign-in flows (codes, MFA, CLI, OAuth) ------------------------------------------------------------------------
 
 
@@ -408,4 +438,36 @@ def verification_code_max_attempts_reached() -> KnownError:
     return KnownError(
         "VERIFICATION_CODE_MAX_ATTEMPTS_REACHED",
         "The verification code nonce has reached the maximum number of attempts. This code is not valid anymore.",
+    )
+
+
+def invalid_totp_code() -> KnownError:
+    return KnownError("INVALID_TOTP_CODE", "The TOTP code is invalid. Please try again.")
+
+
+def anonymous_accounts_not_enabled() -> KnownError:
+    return KnownError("ANONYMOUS_ACCOUNTS_NOT_ENABLED", "Anonymous accounts are not enabled for this project.")
+
+
+def user_does_not_have_password() -> KnownError:
+    return KnownError("USER_DOES_NOT_HAVE_PASSWORD", "This user does not have password authentication enabled.")
+
+
+def password_confirmation_mismatch() -> KnownError:
+    return KnownError("PASSWORD_CONFIRMATION_MISMATCH", "Passwords do not match.")
+
+
+def invalid_polling_code() -> KnownError:
+    return KnownError("INVALID_POLLING_CODE", "The polling code is invalid or does not exist.")
+
+
+def oauth_provider_not_found_or_not_enabled() -> KnownError:
+    return KnownError("OAUTH_PROVIDER_NOT_FOUND_OR_NOT_ENABLED", "The OAuth provider is not found or not enabled.")
+
+
+def oauth_extra_scope_not_available_with_shared_oauth_keys() -> KnownError:
+    return KnownError(
+        "OAUTH_EXTRA_SCOPE_NOT_AVAILABLE_WITH_SHARED_OAUTH_KEYS",
+        "Extra scopes are not available with shared OAuth keys. Please add your own OAuth keys on the Stack dashboard "
+        "to use extra scopes.",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stack_auth.testing import known
-from stack_auth.testing.state import Project, Session, Store, Team, User
+from stack_auth.testing.state import OAuthAccount, Project, Session, Store, Team, User
 from stack_auth.testing.tokens import TokenService
 from stack_auth.testing.views import team_server, user_server
 from stack_auth.testing.wire import StatusError
@@ -89,6 +89,12 @@ def create_user(
         risk_free_trial_abuse=int(sign_up.get("free_trial_abuse", 0) or 0),
     )
     project.insert_user(user)
+    for provider in data.get("oauth_providers") or []:
+        # Stack stores these as linked OAuth accounts that sign the user in (``/oauth-providers`` lists them).
+        link = OAuthAccount(
+            store.ids.uuid(), user.id, provider["id"], provider["account_id"], provider.get("email"), True, True
+        )
+        project.link_oauth_account(link)
     answer = user_server(project, user, hide_selected_team=True)
     wants_team = project.config.create_personal_team if personal_team is None else personal_team
     if wants_team:

@@ -61,11 +61,12 @@ async def stack_server_app(stack_emulator: Emulator) -> AsyncIterator[AsyncStack
 
 @pytest.fixture
 async def stack_client_app(stack_emulator: Emulator) -> AsyncIterator[AsyncStackClientApp]:
-    """An ``AsyncStackClientApp`` (in-memory token store) on ``stack_emulator`` through ``httpx.ASGITransport``."""
-    from stack_auth import AsyncStackClientApp
+    """An ``AsyncStackClientApp`` on ``stack_emulator`` through ``httpx.ASGITransport``, with a token store of its
+    own (a sign-in in one test never shows in the next: the process-wide ``"memory"`` store is left alone)."""
+    from stack_auth import AsyncStackClientApp, TokenStore
     from stack_auth.testing.apps import in_process_app
 
-    async with in_process_app(stack_emulator, AsyncStackClientApp) as app:
+    async with in_process_app(stack_emulator, AsyncStackClientApp, token_store=TokenStore()) as app:
         yield app
 
 
@@ -84,12 +85,13 @@ def stack_sync_server_app(stack_emulator: Emulator, stack_emulator_url: str) -> 
 
 @pytest.fixture
 def stack_sync_client_app(stack_emulator: Emulator, stack_emulator_url: str) -> Iterator[StackClientApp]:
-    """A ``StackClientApp`` (in-memory token store) on ``stack_emulator`` over a loopback socket."""
-    from stack_auth import StackClientApp
+    """A ``StackClientApp`` on ``stack_emulator`` over a loopback socket, with a token store of its own."""
+    from stack_auth import StackClientApp, TokenStore
 
     with StackClientApp(
         project_id=stack_emulator.project_id,
         publishable_client_key=stack_emulator.publishable_client_key,
         base_url=stack_emulator_url,
+        token_store=TokenStore(),
     ) as app:
         yield app

@@ -1,4 +1,6 @@
-"""Sessions and tokens: ``/auth/sessions``, ``/auth/oauth/token``, ``/auth/password/*`` and the JWKS.
+"""Sessions and tokens: ``/auth/sessions``, ``/auth/oauth/token`` and the JWKS.
+
+Sign-in flows are in ``signin_api``, ``cli_api`` and ``oauth_api``.
 
 Follows ``apps/backend/src/app/api/latest/auth/{sessions,oauth/token,password}/`` and
 ``projects/[project_id]/.well-known/jwks.json``. Access tokens are stateless like Stack's: revoking a session stops
@@ -15,12 +17,10 @@ from stack_auth.testing.context import Ctx
 from stack_auth.testing.defaults import (
     DEFAULT_SESSION_EXPIRES_IN_MILLIS,
     MAX_SESSION_EXPIRES_IN_MILLIS,
-    PASSWORD_MAX_LENGTH,
-    PASSWORD_MIN_LENGTH,
     PUBLIC_CLIENT_SECRET,
 )
-from stack_auth.testing.operations import access_token_for, create_session, create_user, normalize_email
-from stack_auth.testing.passwords import hash_password_async, verify_password_async
+from stack_auth.testing.oauth_api import authorization_code_grant
+from stack_auth.testing.operations import access_token_for, create_session
 from stack_auth.testing.state import Project
 from stack_auth.testing.validation import Field
 from stack_auth.testing.views import session_view
@@ -31,18 +31,6 @@ _CREATE_SESSION_FIELDS = {
     "expires_in_millis": Field("number", max=MAX_SESSION_EXPIRES_IN_MILLIS),
     "is_impersonation": Field("boolean"),
     "reason": Field("string", nullable=True),
-}
-_SIGN_IN_FIELDS = {
-    "email": Field("email", required=True, non_empty=True),
-    "password": Field("string", required=True),
-}
-_SIGN_UP_FIELDS = {
-    "email": Field("email", required=True),
-    "password": Field("string", required=True),
-    "verification_callback_url": Field("string"),
-    "turnstile_token": Field("string"),
-    "turnstile_phase": Field("string", one_of=("invisible", "visible")),
-    "turnstile_previous_result": Field("string"),
 }
 _GRANT_TYPES = ("authorization_code", "refresh_token")
 
@@ -181,10 +169,13 @@ async def oauth_token(ctx: Ctx) -> Response:
         project = store.projects.get(str(client_id).split("#")[0]) if client_id else None
     if client_id and secret is None and project is not None and project.config.require_publishable_client_key:
         raise known.publishable_client_key_required_for_project(project.id)
-    if project is None or (secret is not None and secret != project.config.publishable_client_key):
+    if project is None:
         raise known.invalid_oauth_client_id_or_secret(client_id)
+    if secret is not None and secret != project.config.publishable_client_key:
+        # Stack names no client id when the id was right and the secret wrong (samples-wave2.json).
+        raise known.invalid_oauth_client_id_or_secret(None)
     if grant_type == "authorization_code":
-        raise known.invalid_authorization_code()
+        return authorization_code_grant(ctx, project, body)
     refresh_token = body.get("refresh_token")
     if not refresh_token:
         return Response(
@@ -202,72 +193,6 @@ async def oauth_token(ctx: Ctx) -> Response:
         "after_callback_redirect_url": None,
     }
     return json_response(answer, cache_control=b"no-store")
-
-
-# --- password sign-in / sign-up ------------------------------------------------------------------------------------
-
-
-async def password_sign_in(ctx: Ctx) -> Response:
-    auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
-    v = ctx.validator()
-    data = v.body(ctx.request.body, _SIGN_IN_FIELDS)
-    v.done()
-    project = auth.project
-    if not project.config.password_auth_enabled:
-        raise known.password_authentication_not_enabled()
-    email = normalize_email(str(data["email"])) or ""
-    store = ctx.services.store
-    with store.lock:
-        user_id = project.auth_emails.get(email)
-        stored = project.users[user_id].password_hash if user_id is not None else None
-    if not await verify_password_async(str(data["password"]), stored) or user_id is None:
-        raise known.email_password_mismatch()
-    with store.lock:
-        user = project.users.get(user_id)
-        if user is None:
-            raise known.email_password_mismatch()
-        if user.requires_totp_mfa:
-            raise known.multi_factor_authentication_required(store.ids.secret(32))
-        session, access_token = create_session(
-            store,
-            ctx.services.tokens,
-            project,
-            user,
-            base_url=ctx.base_url,
-            expires_in_millis=DEFAULT_SESSION_EXPIRES_IN_MILLIS,
-        )
-    return json_response({"access_token": access_token, "refresh_token": session.refresh_token, "user_id": user_id})
-
-
-async def password_sign_up(ctx: Ctx) -> Response:
-    auth = require_access(ctx.auth, CLIENT_OR_HIGHER)
-    v = ctx.validator()
-    data = v.body(ctx.request.body, _SIGN_UP_FIELDS)
-    v.done()
-    project = auth.project
-    if not project.config.password_auth_enabled:
-        raise known.password_authentication_not_enabled()
-    if not project.config.sign_up_enabled:
-        raise known.sign_up_not_enabled()
-    password = str(data["password"])
-    if len(password) < PASSWORD_MIN_LENGTH:
-        raise known.password_too_short(PASSWORD_MIN_LENGTH)
-    if len(password) > PASSWORD_MAX_LENGTH:
-        raise known.password_too_long(PASSWORD_MAX_LENGTH)
-    password_hash = await hash_password_async(password, ctx.services.password_iterations)
-    store = ctx.services.store
-    fields = {"primary_email": data["email"], "primary_email_verified": False, "primary_email_auth_enabled": True}
-    with store.lock:
-        user, _ = create_user(store, project, fields, password_hash)
-        session, access_token = create_session(
-            store,
-            ctx.services.tokens,
-            project,
-            user,
-            base_url=ctx.base_url,
-            expires_in_millis=DEFAULT_SESSION_EXPIRES_IN_MILLIS,
-        )
-    return json_response({"access_token": access_token, "refresh_token": session.refresh_token, "user_id": user.id})
 
 
 # --- JWKS ----------------------------------------------------------------------------------------------------------
@@ -310,7 +235,5 @@ ROUTES = [
     ("POST", "/auth/sessions/current/refresh", refresh_current_session),
     ("DELETE", "/auth/sessions/{id}", delete_session),
     ("POST", "/auth/oauth/token", oauth_token),
-    ("POST", "/auth/password/sign-in", password_sign_in),
-    ("POST", "/auth/password/sign-up", password_sign_up),
     ("GET", "/projects/{project_id}/.well-known/jwks.json", jwks),
 ]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from stack_auth.testing import known
 from stack_auth.testing.channels import ContactChannel, ContactChannels
+from stack_auth.testing.flows import SignInFlows
 from stack_auth.testing.mail import SentMail, link_with_code
 from stack_auth.testing.outbox import QueuedEmail
 from stack_auth.testing.validation import PERMISSION_ID_RE
@@ -106,8 +107,10 @@ class ProjectConfig:
     #: What ``GET /projects/current`` shows (``internal`` is "Stack Dashboard" on a development backend).
     display_name: str = "Stack Dashboard"
     passkey_enabled: bool = False
-    allow_user_api_keys: bool = False
-    allow_team_api_keys: bool = False
+    #: Stack's ``apiKeys.enabled.user`` / ``.team``: off in a new Stack project, on here as in the captured project
+    #: (``configure_project(allow_user_api_keys=False)`` gives Stack's refusal).
+    allow_user_api_keys: bool = True
+    allow_team_api_keys: bool = True
     email_server: str = "custom"
     data_vault_stores: tuple[str, ...] = ()
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -141,6 +144,8 @@ class User:
     country_code: str | None = None
     risk_bot: int = 0
     risk_free_trial_abuse: int = 0
+    #: Set by a server update with ``totp_secret_base64`` (a create stores the secret but does not require MFA).
+    totp_required: bool = False
 
     @property
     def restricted_reason(self) -> dict[str, str] | None:
@@ -156,7 +161,7 @@ class User:
 
     @property
     def requires_totp_mfa(self) -> bool:
-        return self.totp_secret_base64 is not None
+        return self.totp_secret_base64 is not None and self.totp_required
 
 
 @dataclass
@@ -181,6 +186,34 @@ class Session:
     last_used_at: int
     expires_at: int | None
     is_impersonation: bool = False
+
+
+@dataclass
+class ApiKey:
+    """A user or team API key (``type`` says which; ``owner_id`` is the user or team id)."""
+
+    id: str
+    type: str
+    owner_id: str
+    secret: str
+    description: str
+    is_public: bool
+    created_at: int
+    expires_at: int | None
+    revoked_at: int | None = None
+
+
+@dataclass
+class OAuthAccount:
+    """An OAuth account linked to a user (``/oauth-providers``); users' ``oauth_providers`` mirror these."""
+
+    id: str
+    user_id: str
+    provider_config_id: str
+    account_id: str
+    email: str | None
+    allow_sign_in: bool
+    allow_connected_accounts: bool
 
 
 class Clock:
@@ -255,6 +288,13 @@ class Project(ContactChannels):
     refresh_index: dict[str, str] = field(default_factory=dict)
     #: Every mail the project "sent", oldest first (see :mod:`stack_auth.testing.mail`).
     mail: list[SentMail] = field(default_factory=list)
+    #: API keys by id, and key ids by secret.
+    api_keys: dict[str, ApiKey] = field(default_factory=dict)
+    api_key_ids: dict[str, str] = field(default_factory=dict)
+    #: Linked OAuth accounts by id, in creation order.
+    oauth_accounts: dict[str, OAuthAccount] = field(default_factory=dict)
+    #: Pending sign-in codes, CLI logins and OAuth grants (see :mod:`stack_auth.testing.flows`).
+    flows: SignInFlows = field(default_factory=SignInFlows)
     #: user id -> channel id -> contact channel, in creation order (the order of ``GET /contact-channels``).
     channels: dict[str, dict[str, ContactChannel]] = field(default_factory=dict)
     #: (team id, user id) -> the member's team profile overrides: ``display_name``, ``profile_image_url``.
@@ -314,6 +354,15 @@ class Project(ContactChannels):
         if self.config.user_default_permissions:
             self.project_permissions[user.id] = set(self.config.user_default_permissions)
 
+    def upgrade_anonymous(self, user: User, now_ms: int) -> None:
+        """An anonymous user signs up: no longer anonymous, and signed up now (as Stack records it)."""
+        i = bisect.bisect_left(self.order, (user.signed_up_at, user.id))
+        if i < len(self.order) and self.order[i] == (user.signed_up_at, user.id):
+            del self.order[i]
+        user.is_anonymous = False
+        user.signed_up_at = now_ms
+        bisect.insort(self.order, (now_ms, user.id))
+
     def set_email(self, user: User, email: str | None, verified: bool, auth_enabled: bool) -> None:
         """Change a user's primary email (its primary contact channel), keeping the auth-email index unique.
 
@@ -350,6 +399,9 @@ class Project(ContactChannels):
             self.team_permissions.pop((team_id, user_id), None)
         for session in [s for s in self.sessions.values() if s.user_id == user_id]:
             self.delete_session(session.id)
+        self._drop_api_keys("user", user_id)
+        for account_id in [a.id for a in self.oauth_accounts.values() if a.user_id == user_id]:
+            del self.oauth_accounts[account_id]
         self.project_permissions.pop(user_id, None)
         for team_id in team_ids:
             self.announce_membership("team_membership.deleted", team_id, user_id)
@@ -364,6 +416,7 @@ class Project(ContactChannels):
     def delete_team(self, team_id: str) -> None:
         """Remove a team with its memberships and their permissions (Stack announces only ``team.deleted``)."""
         del self.teams[team_id]
+        self._drop_api_keys("team", team_id)
         self.announce("team.deleted", lambda: {"id": team_id})
         for user_id in self.members.pop(team_id, {}):
             self.user_teams.get(user_id, {}).pop(team_id, None)
@@ -448,6 +501,35 @@ class Project(ContactChannels):
         if permission_id in self.project_permission_definitions:
             return "project"
         return None
+
+    # --- API keys and OAuth accounts -------------------------------------------------------------------------------
+
+    def insert_api_key(self, key: ApiKey) -> None:
+        self.api_keys[key.id] = key
+        self.api_key_ids[key.secret] = key.id
+
+    def _drop_api_keys(self, key_type: str, owner_id: str) -> None:
+        for key in [k for k in self.api_keys.values() if k.type == key_type and k.owner_id == owner_id]:
+            del self.api_keys[key.id]
+            self.api_key_ids.pop(key.secret, None)
+
+    def link_oauth_account(self, account: OAuthAccount) -> None:
+        self.oauth_accounts[account.id] = account
+        self.sync_oauth_providers(account.user_id)
+
+    def unlink_oauth_account(self, account_id: str) -> None:
+        account = self.oauth_accounts.pop(account_id)
+        self.sync_oauth_providers(account.user_id)
+
+    def sync_oauth_providers(self, user_id: str) -> None:
+        """Rebuild a user's ``oauth_providers`` (what ``GET /users/{id}`` shows) from their linked accounts."""
+        user = self.users.get(user_id)
+        if user is not None:
+            user.oauth_providers = [
+                {"id": a.provider_config_id, "account_id": a.account_id, "email": a.email}
+                for a in self.oauth_accounts.values()
+                if a.user_id == user_id
+            ]
 
     # --- sessions ------------------------------------------------------------------------------------------------
 

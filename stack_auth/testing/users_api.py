@@ -328,6 +328,9 @@ def apply_user_update(project: Project, user: User, data: dict[str, Any], passwo
     ):
         if name in data:
             setattr(user, name, data[name])
+    if "totp_secret_base64" in data:
+        # Only the update path switches MFA on (Stack's users/crud.tsx sets requiresTotpMfa there, not on create).
+        user.totp_required = data["totp_secret_base64"] is not None
     for name in ("otp_auth_enabled", "passkey_auth_enabled"):
         if name in data:
             setattr(user, name, bool(data[name]))

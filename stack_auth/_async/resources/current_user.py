@@ -5,9 +5,11 @@ from __future__ import annotations
 import builtins
 import contextlib
 import functools
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from stack_auth._async._token_session import AsyncTokenSession
+from stack_auth._async.resources.api_keys import create_body
 from stack_auth._async.resources.contact_channels import AsyncChannelCalls
 from stack_auth._known_errors import (
     AnonymousAuthenticationNotAllowed,
@@ -17,7 +19,7 @@ from stack_auth._known_errors import (
     SessionAuthenticationError,
     UserNotFound,
 )
-from stack_auth._validate import code_arg, given, uuid_arg
+from stack_auth._validate import code_arg, given, text_arg, uuid_arg
 from stack_auth.models import (
     NOT_GIVEN,
     ClientUser,
@@ -25,6 +27,7 @@ from stack_auth.models import (
     NotGiven,
     SessionInfo,
     Team,
+    UserApiKey,
     structure,
     structure_items,
 )
@@ -109,6 +112,44 @@ class AsyncCurrentUser(Generic[UserT]):
         store = self._session.store(tokens)
         data = await self._session.request("GET", "/auth/sessions", store=store, params={"user_id": "me"})
         return structure_items(data, SessionInfo)
+
+    async def list_api_keys(self, *, tokens: TokensInput | None = None) -> builtins.list[UserApiKey]:
+        """The user's own API keys (where the project enables user API keys), newest first."""
+        store = self._session.store(tokens)
+        data = await self._session.request("GET", "/user-api-keys", store=store, params={"user_id": "me"})
+        return structure_items(data, UserApiKey)
+
+    async def create_api_key(
+        self,
+        *,
+        description: str,
+        expires_at: datetime | None = None,
+        is_public: bool = False,
+        tokens: TokensInput | None = None,
+    ) -> UserApiKey:
+        """Issue an API key for the user themselves; ``key.secret`` is the full key, shown this once.
+
+        ``key = await app.current_user.create_api_key(description="my laptop")``
+        """
+        body = create_body({"user_id": "me"}, description, expires_at, is_public)
+        data = await self._session.request("POST", "/user-api-keys", store=self._session.store(tokens), json=body)
+        return structure(data, UserApiKey)
+
+    async def update_password(self, old_password: str, new_password: str, *, tokens: TokensInput | None = None) -> None:
+        """Change the user's password (``POST /auth/password/update``). Raises
+        :class:`~stack_auth.errors.PasswordConfirmationMismatch` when ``old_password`` is wrong,
+        :class:`~stack_auth.errors.UserDoesNotHavePassword` for a user without one (use :meth:`set_password`)."""
+        body = {
+            "old_password": text_arg(old_password, "old_password"),
+            "new_password": text_arg(new_password, "new_password"),
+        }
+        await self._session.request("POST", "/auth/password/update", store=self._session.store(tokens), json=body)
+
+    async def set_password(self, new_password: str, *, tokens: TokensInput | None = None) -> None:
+        """Give a password to a user who has none yet (signed up with a code or OAuth): ``POST /auth/password/set``.
+        A user who has one gets a 400 :class:`~stack_auth.errors.BadRequestError`; use :meth:`update_password`."""
+        body = {"password": text_arg(new_password, "new_password")}
+        await self._session.request("POST", "/auth/password/set", store=self._session.store(tokens), json=body)
 
     # --- contact channels (the user's own emails) ------------------------------------------------------------------
 

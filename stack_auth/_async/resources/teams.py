@@ -6,6 +6,7 @@ import builtins
 from typing import Any
 
 from stack_auth._async._transport import AsyncTransport
+from stack_auth._async.resources.api_keys import AsyncTeamApiKeys
 from stack_auth._async.resources.member_profiles import AsyncTeamMemberProfiles
 from stack_auth._async.resources.team_invitations import AsyncTeamInvitations
 from stack_auth._exceptions import NotFoundError
@@ -88,6 +89,14 @@ class AsyncTeams(AsyncTeamInvitations, AsyncTeamMemberProfiles):
     async def delete(self, team_id: str) -> None:
         """Delete a team and its memberships."""
         await self._transport.request("DELETE", f"/teams/{uuid_arg(team_id, 'team_id')}")
+
+    async def get_by_api_key(self, secret: str) -> Team | None:
+        """The team a valid team API key belongs to, or None (unknown, revoked or expired key): two requests.
+
+        ``team = await app.teams.get_by_api_key(request.headers["x-stack-api-key"])``
+        """
+        key = await AsyncTeamApiKeys(self._transport).check(secret)
+        return None if key is None else await self.get(key.team_id)
 
     async def add_member(self, team_id: str, user_id: str) -> TeamMembership:
         """Make a user a member (:class:`~stack_auth.errors.TeamMembershipAlreadyExists` if already one)."""

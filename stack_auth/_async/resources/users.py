@@ -6,6 +6,7 @@ from typing import Any
 
 from stack_auth._async._pagination import AsyncPager
 from stack_auth._async._transport import AsyncTransport
+from stack_auth._async.resources.api_keys import AsyncUserApiKeys
 from stack_auth._async.resources.permissions import AsyncUserPermissions
 from stack_auth._config import DEFAULT_PAGE_SIZE
 from stack_auth._exceptions import NotFoundError
@@ -174,6 +175,14 @@ class AsyncUsers(AsyncUserPermissions):
     async def delete(self, user_id: str) -> None:
         """Delete a user (and their sessions): ``await app.users.delete(user_id)``."""
         await self._transport.request("DELETE", f"/users/{uuid_arg(user_id, 'user_id')}")
+
+    async def get_by_api_key(self, secret: str) -> ServerUser | None:
+        """The user a valid user API key belongs to, or None (unknown, revoked or expired key): two requests.
+
+        ``user = await app.users.get_by_api_key(request.headers["x-stack-api-key"])``
+        """
+        key = await AsyncUserApiKeys(self._transport).check(secret)
+        return None if key is None else await self.get(key.user_id)
 
 
 def _list_params(

@@ -7,6 +7,7 @@ import builtins
 from typing import Any
 
 from stack_auth._sync._transport import Transport
+from stack_auth._sync.resources.api_keys import TeamApiKeys
 from stack_auth._sync.resources.member_profiles import TeamMemberProfiles
 from stack_auth._sync.resources.team_invitations import TeamInvitations
 from stack_auth._exceptions import NotFoundError
@@ -89,6 +90,14 @@ class Teams(TeamInvitations, TeamMemberProfiles):
     def delete(self, team_id: str) -> None:
         """Delete a team and its memberships."""
         self._transport.request("DELETE", f"/teams/{uuid_arg(team_id, 'team_id')}")
+
+    def get_by_api_key(self, secret: str) -> Team | None:
+        """The team a valid team API key belongs to, or None (unknown, revoked or expired key): two requests.
+
+        ``team = app.teams.get_by_api_key(request.headers["x-stack-api-key"])``
+        """
+        key = TeamApiKeys(self._transport).check(secret)
+        return None if key is None else self.get(key.team_id)
 
     def add_member(self, team_id: str, user_id: str) -> TeamMembership:
         """Make a user a member (:class:`~stack_auth.errors.TeamMembershipAlreadyExists` if already one)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from stack_auth._sync._pagination import Pager
 from stack_auth._sync._transport import Transport
+from stack_auth._sync.resources.api_keys import UserApiKeys
 from stack_auth._sync.resources.permissions import UserPermissions
 from stack_auth._config import DEFAULT_PAGE_SIZE
 from stack_auth._exceptions import NotFoundError
@@ -175,6 +176,14 @@ class Users(UserPermissions):
     def delete(self, user_id: str) -> None:
         """Delete a user (and their sessions): ``app.users.delete(user_id)``."""
         self._transport.request("DELETE", f"/users/{uuid_arg(user_id, 'user_id')}")
+
+    def get_by_api_key(self, secret: str) -> ServerUser | None:
+        """The user a valid user API key belongs to, or None (unknown, revoked or expired key): two requests.
+
+        ``user = app.users.get_by_api_key(request.headers["x-stack-api-key"])``
+        """
+        key = UserApiKeys(self._transport).check(secret)
+        return None if key is None else self.get(key.user_id)
 
 
 def _list_params(
