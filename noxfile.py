@@ -61,7 +61,7 @@ def docs(session: nox.Session) -> None:
 def api_snapshot(session: nox.Session) -> None:
     """Accept a change of the public API: rewrite the snapshot (tests/public-api.txt) from the source."""
     session.install("griffe>=1.7")
-    session.run("python", "scripts/api_snapshot.py")
+    session.run("python", "scripts/public_api.py")
 
 
 @nox.session(name="gen-sync")
