@@ -148,6 +148,9 @@ async def test_connection_refused_is_a_typed_error() -> None:
         with pytest.raises(APIConnectionError) as info:
             await app.users.get(MISSING)
     assert not info.value.maybe_sent
+    # The library's own exception (aiohttp's, httpx's or httpx2's) is kept as the cause, for whoever debugs it.
+    assert info.value.__cause__ is not None
+    assert not isinstance(info.value.__cause__, APIConnectionError)
 
 
 def test_sync_faults(sync_app: StackServerApp, emulator: Emulator) -> None:
