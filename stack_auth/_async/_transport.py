@@ -177,7 +177,7 @@ class AsyncTransport:
                 wait = self.retry.next_wait(method, exc, state)
                 if wait is None:
                     # Not "from None": the HTTP library's exception stays the cause a user can inspect.
-                    raise give_up(exc, state)
+                    raise give_up(exc, state) from exc.__cause__
                 logger.info("retrying %s %s in %.2fs after: %s", method, url, wait, exc)
                 if isinstance(exc, StackAuthApiError) and exc.status == 429:
                     # Everyone waits, not just this request: the server told the whole app to slow down.
