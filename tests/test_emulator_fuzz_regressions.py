@@ -43,3 +43,17 @@ async def test_an_encoded_slash_stays_inside_its_path_parameter(emulator: Emulat
     seen = emu.stats.history[-1]
     assert seen.route == "POST /team-permissions/{team_id}/{user_id}/{permission_id}"
     assert seen.params == {"team_id": team["id"], "user_id": user["id"], "permission_id": "a/b"}
+
+
+async def test_a_cli_login_with_a_huge_negative_lifetime_has_already_expired(emulator: Emulator) -> None:
+    """``expires_in_millis: -3e228`` made a date no timestamp can show: a 500. Now the login is born expired."""
+    emu = emulator
+    body = {"expires_in_millis": -3.1256894132254435e228}
+    async with client_for(emu) as client:
+        r = await client.post("/api/v1/auth/cli", json=body, headers=emu.headers("client"))
+        assert r.status_code == 200, r.text
+        assert r.json()["expires_at"].startswith("1970-01-01")
+        poll = await client.post(
+            "/api/v1/auth/cli/poll", json={"polling_code": r.json()["polling_code"]}, headers=emu.headers("client")
+        )
+    assert poll.json()["status"] == "expired"

@@ -29,7 +29,9 @@ async def cli_create(ctx: Ctx) -> Response:
                 raise StatusError(400, "Invalid anon refresh token")
             if not project.users[session.user_id].is_anonymous:
                 raise StatusError(400, "The provided refresh token does not belong to an anonymous user")
-        expires_at = store.clock.now_ms() + int(data.get("expires_in_millis", _CLI_DEFAULT_MS))
+        # Stack sets no lower bound: a negative lifetime makes a login that has already expired (never a date
+        # before the epoch, which no timestamp can show).
+        expires_at = max(0, store.clock.now_ms() + int(data.get("expires_in_millis", _CLI_DEFAULT_MS)))
         attempt = CliAttempt(store.ids.secret(), store.ids.secret(), expires_at, anon)
         project.flows.cli[attempt.polling_code] = attempt
     return json_response(
