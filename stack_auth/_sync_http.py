@@ -52,6 +52,7 @@ class HttpBackend:
                     max_connections=self._max_connections, max_keepalive_connections=self._max_connections
                 )
                 self._client = httpx.Client(limits=limits, trust_env=True)
+                _write_requests_whole(self._client)
                 # Closed when this backend is collected, or at exit: an app nobody closed leaves no socket for the
                 # interpreter to find at exit (a ResourceWarning each, on stderr).
                 weakref.finalize(self, _close_client, self._client, os.getpid())
@@ -75,6 +76,77 @@ class HttpBackend:
             client, self._client = self._client, None
         if client is not None and self._pid == os.getpid():
             client.close()
+
+
+def _write_requests_whole(client: HTTPClient) -> None:
+    """Make the client's direct connections send each request in one write instead of one per part.
+
+    httpcore writes a request's head, then its body, each with a system call (a send on loopback costs as much CPU as
+    parsing the answer); a request held until the answer is read leaves the socket in one piece. Installed on the
+    pool's network backend, httpcore's extension point, reached through ``client._transport._pool`` (private in both
+    libraries: ``tests/test_http_backends.py`` checks it is in place, so a library change that moves it fails there).
+    Connections through a proxy keep httpcore's own streams.
+    """
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if backend is not None and not isinstance(backend, _WholeRequestBackend):
+        pool._network_backend = _WholeRequestBackend(backend)  # type: ignore[union-attr]
+
+
+class _WholeRequestBackend:
+    """httpcore's network backend whose streams hold writes until the next read (:class:`_WholeRequestStream`)."""
+
+    def __init__(self, backend: Any) -> None:
+        self._backend = backend
+
+    def connect_tcp(self, *args: Any, **kwargs: Any) -> _WholeRequestStream:
+        return _WholeRequestStream(self._backend.connect_tcp(*args, **kwargs))
+
+    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> _WholeRequestStream:
+        return _WholeRequestStream(self._backend.connect_unix_socket(*args, **kwargs))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+class _WholeRequestStream:
+    """A network stream whose writes are joined and sent when the answer is first read.
+
+    HTTP/1.1 is request then answer, so nothing waits on a held write: httpcore reads right after it has written a
+    whole request (or a proxy's CONNECT). A failed send surfaces from that read as httpcore's ``WriteError``.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._held: list[bytes] = []
+        self._timeout: float | None = None
+
+    def _flush(self) -> None:
+        if self._held:
+            data = self._held[0] if len(self._held) == 1 else b"".join(self._held)
+            self._held.clear()
+            self._stream.write(data, self._timeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if buffer:
+            self._held.append(buffer)
+            self._timeout = timeout
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self._flush()
+        result: bytes = self._stream.read(max_bytes, timeout)
+        return result
+
+    def close(self) -> None:
+        self._held.clear()
+        self._stream.close()
+
+    def start_tls(self, *args: Any, **kwargs: Any) -> _WholeRequestStream:
+        self._flush()
+        return _WholeRequestStream(self._stream.start_tls(*args, **kwargs))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
 
 
 def _close_client(client: HTTPClient, pid: int) -> None:
