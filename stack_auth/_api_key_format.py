@@ -43,8 +43,8 @@ def _checksum(text: str) -> str:
     return f"{zlib.crc32(text.encode()):08x}"
 
 
-def parse_api_key(secret: object) -> ApiKeyParts:
-    """The parts of a Stack API key, or :class:`InvalidArgumentError` (which never repeats the key) if it is not one."""
+def _checked(secret: object) -> re.Match[str]:
+    """The match of a well-formed key, or :class:`InvalidArgumentError` (which never repeats the key)."""
     if not isinstance(secret, str):
         raise InvalidArgumentError(f"an API key must be a string, got {type(secret).__name__}")
     m = _FORMAT.match(secret)
@@ -55,6 +55,17 @@ def parse_api_key(secret: object) -> ApiKeyParts:
         )
     if _checksum(secret[:-8]) != m.group(6):
         raise InvalidArgumentError("this is not a Stack API key: its checksum does not match (a typo or a cut copy?)")
+    return m
+
+
+def check_api_key_format(secret: object) -> None:
+    """Raise :class:`InvalidArgumentError` unless ``secret`` is a Stack API key (the check before every ``check``)."""
+    _checked(secret)
+
+
+def parse_api_key(secret: object) -> ApiKeyParts:
+    """The parts of a Stack API key, or :class:`InvalidArgumentError` (which never repeats the key) if it is not one."""
+    m = _checked(secret)
     raw_id = m.group(3)
     key_id = f"{raw_id[:8]}-{raw_id[8:12]}-{raw_id[12:16]}-{raw_id[16:20]}-{raw_id[20:]}"
     key_type: KeyType = "user" if m.group(4) == "user" else "team"

@@ -31,6 +31,8 @@ logger = logging.getLogger("stack_auth")
 
 JSON_CONTENT_TYPE = "application/json"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+# One encoder for every body: json.dumps with any option builds a new encoder per call (a third of its cost).
+_encode_json = jsonlib.JSONEncoder(separators=(",", ":")).encode
 
 
 @attrs.frozen(repr=False)
@@ -164,7 +166,7 @@ class AsyncTransport:
             content = urlencode(form).encode()
             all_headers["content-type"] = FORM_CONTENT_TYPE
         elif json is not None or method in ("POST", "PATCH", "PUT"):
-            content = jsonlib.dumps({} if json is None else json, separators=(",", ":")).encode()
+            content = _encode_json({} if json is None else json).encode()
             all_headers["content-type"] = JSON_CONTENT_TYPE
 
         state: tenacity.RetryCallState | None = None

@@ -12,7 +12,7 @@ import builtins
 from datetime import datetime, timezone
 from typing import Any, Generic
 
-from stack_auth._api_key_format import parse_api_key
+from stack_auth._api_key_format import check_api_key_format
 from stack_auth._sync._transport import Transport
 from stack_auth._exceptions import InvalidArgumentError
 from stack_auth._known_errors import ApiKeyExpired, ApiKeyNotFound, ApiKeyRevoked
@@ -87,7 +87,7 @@ class _ApiKeys(Generic[KeyT]):
         API key at all raises :class:`~stack_auth.errors.InvalidArgumentError` before anything is sent; a key of the
         other kind (a team key given to ``user_api_keys.check``) raises :class:`~stack_auth.errors.WrongApiKeyType`.
         """
-        parse_api_key(secret)
+        check_api_key_format(secret)
         try:
             data = self._transport.request("POST", f"{self._path}/check", json={"api_key": secret})
         except REFUSED_KEY:
