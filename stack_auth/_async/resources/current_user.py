@@ -101,6 +101,18 @@ class AsyncCurrentUser(Generic[UserT]):
         data = await self._session.request("PATCH", "/users/me", store=self._session.store(tokens), json=body)
         return structure(data, self._user_cls)
 
+    async def delete(self, *, tokens: TokensInput | None = None) -> None:
+        """Delete the signed-in user for good (``DELETE /users/me``), then clear the store: they are signed out.
+
+        ``await app.current_user.delete()``. From a client app, Stack allows it only in projects that enable
+        client user deletion (``client_user_deletion_enabled`` in :meth:`get_project`'s config); elsewhere it answers
+        403, raised as :class:`~stack_auth.errors.PermissionDeniedError`, and the user and the store stay as they
+        were. A server app deletes any user with ``app.users.delete(user_id)``.
+        """
+        store = self._session.store(tokens)
+        await self._session.request("DELETE", "/users/me", store=store)
+        store.clear()
+
     async def list_teams(self, *, tokens: TokensInput | None = None) -> builtins.list[Team]:
         """The teams the user is a member of."""
         store = self._session.store(tokens)
