@@ -105,9 +105,10 @@ class AsyncCurrentUser(Generic[UserT]):
         """Delete the signed-in user for good (``DELETE /users/me``), then clear the store: they are signed out.
 
         ``await app.current_user.delete()``. From a client app, Stack allows it only in projects that enable
-        client user deletion (``client_user_deletion_enabled`` in :meth:`get_project`'s config); elsewhere it answers
-        403, raised as :class:`~stack_auth.errors.PermissionDeniedError`, and the user and the store stay as they
-        were. A server app deletes any user with ``app.users.delete(user_id)``.
+        client user deletion (``client_user_deletion_enabled`` in the config of the
+        :class:`~stack_auth.models.Project` that ``app.get_project()`` returns); elsewhere it answers 403, raised
+        as :class:`~stack_auth.errors.PermissionDeniedError`, and the user and the store stay as they were. A
+        server app deletes any user with ``app.users.delete(user_id)``.
         """
         store = self._session.store(tokens)
         await self._session.request("DELETE", "/users/me", store=store)
