@@ -56,6 +56,7 @@ from starlette.requests import Request
 from stack_auth._api_key_format import KeyType
 from stack_auth._async._app import AsyncStackServerApp
 from stack_auth._async._client_app import AsyncStackClientApp
+from stack_auth._concurrency import in_worker_thread
 from stack_auth._exceptions import APIConnectionError, InvalidTokenError, StackAuthApiError, StackAuthError
 from stack_auth._guards import FORBIDDEN, api_key_from_headers, api_key_refusal, check_failure, key_kind, permission_arg
 from stack_auth.models import ServerUser, TeamApiKey, UserApiKey
@@ -111,9 +112,7 @@ def stack_lifespan(stack_app: StackApp | Callable[[], StackApp], *, lifespan: Li
         if isinstance(stack_app, (AsyncStackServerApp, AsyncStackClientApp)):
             app = stack_app
         else:
-            import anyio.to_thread
-
-            app = await anyio.to_thread.run_sync(stack_app)
+            app = await in_worker_thread(stack_app)
         web_app.state.stack_app = app
         try:
             if lifespan is None:
