@@ -80,11 +80,26 @@ def test_this_run_uses_the_library_it_is_for() -> None:
     assert EXPECTED in LIBRARIES
 
 
-def test_the_sync_api_sends_with_the_preferred_library(emulator: Emulator) -> None:
-    with recorded(emulator) as (url, recorder), StackServerApp(**server_app_kwargs(emulator), base_url=url) as app:
-        app.users.list_page()
-    assert recorder.seen == [("GET", "/api/v1/users", recorder.seen[0][2])]
-    assert recorder.seen[0][2].startswith(f"python-{EXPECTED}/")
+#: A host that cannot be reached: a request for it that arrives went through the proxy.
+BEHIND_PROXY = "http://stack.invalid"
+
+
+def test_the_sync_api_sends_with_http_client_and_through_a_proxy_with_the_preferred_library(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with recorded(emulator) as (url, recorder):
+        with StackServerApp(**server_app_kwargs(emulator), base_url=url) as app:
+            app.users.list_page()
+        # The recording server is the proxy too: it answers for the unreachable host it is asked for.
+        monkeypatch.setenv("HTTP_PROXY", url)
+        with StackServerApp(**server_app_kwargs(emulator), base_url=BEHIND_PROXY) as app:
+            app.users.list_page()
+    [direct, proxied] = recorder.seen
+    assert direct[:2] == proxied[:2] == ("GET", "/api/v1/users")
+    assert direct[2].startswith("Python-http.client/")
+    assert proxied[2].startswith(f"python-{EXPECTED}/")
 
 
 @pytest.mark.anyio
@@ -110,6 +125,7 @@ CHOICES = [
 
 @pytest.mark.parametrize(("choice", "hide_httpx2", "sender"), CHOICES)
 def test_choice_in_a_fresh_interpreter(emulator: Emulator, choice: str, hide_httpx2: bool, sender: str) -> None:
+    """Through a proxy: the sync API's direct connections are http.client's, whatever the choice."""
     with recorded(emulator) as (url, recorder):
         out = _run_app(url, emulator, choice=choice, hide_httpx2=hide_httpx2)
     assert out == {"httpx loaded at import": False}
@@ -133,8 +149,8 @@ def test_an_unknown_choice_fails_when_the_app_is_created(emulator: Emulator, mon
         AsyncStackServerApp(**server_app_kwargs(emulator))
 
 
-def _run_app(url: str, emulator: Emulator, *, choice: str, hide_httpx2: bool) -> dict[str, Any]:
-    """Create a sync app in a fresh interpreter and send one request: what it reports (JSON on stdout)."""
+def _run_app(proxy: str, emulator: Emulator, *, choice: str, hide_httpx2: bool) -> dict[str, Any]:
+    """Create a sync app in a fresh interpreter and send one request through ``proxy``: what it reports (JSON)."""
     script = textwrap.dedent(
         f"""
         import json, sys
@@ -144,7 +160,7 @@ def _run_app(url: str, emulator: Emulator, *, choice: str, hide_httpx2: bool) ->
         loaded = any(sys.modules.get(name) is not None for name in ("httpx", "httpx2"))
         try:
             app = StackServerApp(project_id={emulator.project_id!r}, secret_server_key={emulator.secret_server_key!r},
-                                 base_url={url!r})
+                                 base_url={BEHIND_PROXY!r})
         except ConfigurationError as exc:
             print(json.dumps({{"error": f"{{type(exc).__name__}}: {{exc}}"}}))
         else:
@@ -153,7 +169,8 @@ def _run_app(url: str, emulator: Emulator, *, choice: str, hide_httpx2: bool) ->
             print(json.dumps({{"httpx loaded at import": loaded}}))
         """
     )
-    env = {k: v for k, v in os.environ.items() if k != "STACK_AUTH_HTTPX"}
+    env = {k: v for k, v in os.environ.items() if k != "STACK_AUTH_HTTPX" and not k.lower().endswith("_proxy")}
+    env["HTTP_PROXY"] = proxy
     if choice:
         env["STACK_AUTH_HTTPX"] = choice
     env["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)  # this checkout, not an installed copy

@@ -467,12 +467,12 @@ def test_app_works_after_fork_with_fresh_connections(emulator: Emulator, quiet_s
         aapp = AsyncStackServerApp(**KW)
         app.users.list_page()
         asyncio.run(aapp.users.list_page())
-        parent_pool = app._transport.http._client
+        parent_pool = app._transport.http._pools
         pid = os.fork()
         if pid == 0:
             try:
                 app.users.create(display_name="child")
-                assert app._transport.http._client is not parent_pool
+                assert app._transport.http._pools is not parent_pool
                 asyncio.run(aapp.users.create(display_name="child-async"))
             except BaseException as exc:
                 print("child failed:", exc)
@@ -481,7 +481,7 @@ def test_app_works_after_fork_with_fresh_connections(emulator: Emulator, quiet_s
         _, status = os.waitpid(pid, 0)
         checkpoint("after fork")      # the parent's sync connection is still open: the child left it alone
         app.users.create(display_name="parent")
-        assert app._transport.http._client is parent_pool
+        assert app._transport.http._pools is parent_pool
         print("child exit", os.waitstatus_to_exitcode(status))
     """
     run = run_strict(code, emulator, quiet_server, expect)
