@@ -192,6 +192,21 @@ def test_sync_bodies_of_every_size_arrive_whole_and_once(recording_server: Recor
     assert_received_whole(recording_server)
 
 
+@pytest.mark.anyio
+async def test_async_requests_leave_in_one_write(recording_server: RecordingServer, anyio_backend: str) -> None:
+    """On asyncio a small body is added to the write of its headers (on trio httpx writes them as it does)."""
+    async with AsyncStackServerApp(**credentials(recording_server)) as app:
+        for _ in range(20):
+            await app.users.update(USER_ID, display_name="Ada")
+            await app.users.get(USER_ID)
+    assert [json.loads(r.body) for r in recording_server.requests if r.method == "PATCH"] == [
+        {"display_name": "Ada"}
+    ] * 20
+    assert recording_server.connections == 1
+    if anyio_backend == "asyncio":
+        assert [r.reads for r in recording_server.requests] == [1] * 40
+
+
 def test_sync_requests_leave_in_one_write(recording_server: RecordingServer) -> None:
     """A small request (head and body) is one send, so the server's first read has all of it; without the held
     write, the body comes as a second packet and the server reads twice (when it is quicker than the client)."""
