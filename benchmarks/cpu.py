@@ -71,8 +71,11 @@ async def async_clients(base_url: str, sizes: Sizes) -> dict[str, list[float]]:
 
 
 def sync_clients(base_url: str, sizes: Sizes) -> dict[str, list[float]]:
-    """Raw ``Client`` and the sync SDK on such a client, for httpx and (when installed) httpx2, in one rotation."""
+    """Raw ``Client`` and the sync SDK on such a client, for httpx and (when installed) httpx2, raw
+    ``requests.Session`` and the sync SDK on its own pool (``http.client`` connections), in one rotation."""
     from contextlib import ExitStack
+
+    import requests
 
     from stack_auth import StackServerApp
     from stack_auth._httpx import installed
@@ -80,6 +83,12 @@ def sync_clients(base_url: str, sizes: Sizes) -> dict[str, list[float]]:
     url, hdrs = user_url(base_url), headers()
     clients: dict[str, Callable[[], object]] = {}
     with ExitStack() as stack:
+        session = stack.enter_context(requests.Session())
+        own = stack.enter_context(
+            StackServerApp(project_id=PROJECT_ID, secret_server_key=SECRET_SERVER_KEY, base_url=base_url)
+        )
+        clients["requests.Session"] = lambda: session.get(url, headers=hdrs).json()
+        clients["SDK sync"] = lambda: own.users.get(USER_ID)
         for lib in installed():
             client = stack.enter_context(lib.Client())
             app = stack.enter_context(
@@ -100,6 +109,7 @@ def sync_clients(base_url: str, sizes: Sizes) -> dict[str, list[float]]:
 
 def run(sizes: Sizes) -> list[Result]:
     from benchmarks import api_key_check
+    from stack_auth._httpx import chosen_name
 
     with server("trivial") as base_url:
         times = asyncio.run(async_clients(base_url, sizes))
@@ -137,10 +147,21 @@ def run(sizes: Sizes) -> list[Result]:
         rows.append(
             Result(
                 "P1",
-                f"users.get CPU/call: sync SDK vs raw {lib}.Client",
+                f"users.get CPU/call: sync SDK on a {lib}.Client (http_client=) vs raw {lib}.Client",
                 f"{sync:.2f}x ({us(f'SDK sync on {lib}')} vs {us(f'{lib}.Client')})",
                 "<= 1.2x",
                 check(sync <= 1.2, sizes),
+            )
+        )
+    for raw in ("requests.Session", f"{chosen_name()}.Client"):
+        own = ratio("SDK sync", raw)
+        rows.append(
+            Result(
+                "P1",
+                f"users.get CPU/call: sync SDK (own pool) vs raw {raw}",
+                f"{own:.2f}x ({us('SDK sync')} vs {us(raw)})",
+                "< 1x",
+                check(own < 1, sizes),
             )
         )
     if "httpx2.Client" in times:
