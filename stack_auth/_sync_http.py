@@ -11,11 +11,13 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stack_auth._http import HTTPClient, RawResponse, Timeouts, connection_error
 from stack_auth._httpx import chosen_name, error_classes, library
-from stack_auth._stdlib_pool import StdlibPool
+
+if TYPE_CHECKING:
+    from stack_auth._stdlib_pool import StdlibPool
 
 
 class OwnPools:
@@ -23,7 +25,10 @@ class OwnPools:
     environment sends through a proxy (httpx reads the proxy variables itself; made on first use)."""
 
     def __init__(self, max_connections: int) -> None:
-        self.direct = StdlibPool(max_connections)
+        # Imported with the first request, not with the app class: http.client and urllib.request weigh on start-up.
+        from stack_auth._stdlib_pool import StdlibPool
+
+        self.direct: StdlibPool = StdlibPool(max_connections)
         self._max_connections = max_connections
         self._proxied: HTTPClient | None = None
         self._lock = threading.Lock()
