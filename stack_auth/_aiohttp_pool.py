@@ -127,7 +127,8 @@ class AiohttpPool:
             ) as resp:
                 body = await resp.read()
                 return RawResponse(resp.status, resp.headers, body)
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        # ValueError: aiohttp refuses a header with a line break (header injection) before writing it.
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
             never_sent = isinstance(exc, aiohttp.ClientConnectorError)
             raise connection_error(exc, method, url, never_sent=never_sent) from exc
 

@@ -30,6 +30,7 @@ from stack_auth._http import (
     Timeouts,
     connection_error,
     current_loop_key,
+    header_refused,
     is_asyncio_loop,
 )
 from stack_auth._httpx import chosen_name, error_classes, library
@@ -60,8 +61,12 @@ class HttpxPool:
     ) -> RawResponse:
         try:
             response = await self.client.request(method, url, headers=headers, content=content, timeout=timeout)
+        except error_classes("LocalProtocolError"):
+            response = None
         except error_classes("TransportError") as exc:  # either library's: isinstance does not cross between them
             raise connection_error(exc, method, url) from exc
+        if response is None:
+            raise header_refused(method, url)
         return RawResponse(response.status_code, response.headers, response.content)
 
     async def aclose(self) -> None:

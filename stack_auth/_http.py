@@ -114,6 +114,14 @@ def connection_error(exc: BaseException, method: str, url: str, *, never_sent: b
     return kind(f"{method} {url} {what}: {detail}", method=method, url=url, maybe_sent=not never_sent)
 
 
+def header_refused(method: str, url: str) -> APIConnectionError:
+    """The error for a request the HTTP library refused to write for a header that is not valid HTTP (a line break
+    in a key or a token). The libraries' own errors quote the value, which may be a secret: raise this outside the
+    ``except`` block that caught theirs, so that it is not even its context."""
+    refused = ValueError("a request header is not valid HTTP (a line break or another control character?)")
+    return connection_error(refused, method, url, never_sent=True)
+
+
 def current_loop_key() -> Any:
     """The running event loop (asyncio) or trio run (its token): pools and locks are bound to one of these."""
     # Looked up in sys.modules: if a library was never imported, its loop cannot be running, and importing

@@ -23,7 +23,7 @@ import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from stack_auth._http import RawResponse, Timeouts, connection_error
+from stack_auth._http import RawResponse, Timeouts, connection_error, header_refused
 from stack_auth._httpx import library
 from stack_auth._version import __version__
 
@@ -58,6 +58,10 @@ class ResponseHeaders(Mapping[str, str]):
 
     def __repr__(self) -> str:
         return f"ResponseHeaders({self._items!r})"
+
+
+class _InvalidHeader(Exception):
+    """http.client refused a request line or header before anything was sent."""
 
 
 class _Connection(http.client.HTTPConnection):
@@ -125,9 +129,12 @@ class StdlibPool:
             conn = self._checkout(origin, method, url, timeout.connect)
             try:
                 status, answer_headers, body = self._exchange(conn, method, target, headers, content, timeout)
+            except _InvalidHeader:
+                self._discard(conn)
+                raise header_refused(method, url) from None
             except BaseException as exc:
                 self._discard(conn)
-                if isinstance(exc, (OSError, http.client.HTTPException, ValueError)):
+                if isinstance(exc, (OSError, http.client.HTTPException)):
                     raise connection_error(exc, method, url) from exc
                 raise
             self._checkin(origin, conn)
@@ -144,10 +151,16 @@ class StdlibPool:
         content: bytes | None,
         timeout: Timeouts,
     ) -> tuple[int, ResponseHeaders, bytes]:
-        conn.putrequest(method, target)  # with Host, and Accept-Encoding: identity (nothing to decode)
-        conn.putheader("User-Agent", USER_AGENT)
-        for name, value in headers.items():
-            conn.putheader(name, value)
+        try:
+            conn.putrequest(method, target)  # with Host, and Accept-Encoding: identity (nothing to decode)
+            conn.putheader("User-Agent", USER_AGENT)
+            for name, value in headers.items():
+                conn.putheader(name, value)
+            invalid = False
+        except ValueError:
+            invalid = True
+        if invalid:  # out here: http.client's error, which quotes the value, must not be its context
+            raise _InvalidHeader
         if content is not None:
             conn.putheader("Content-Length", str(len(content)))
         conn.endheaders(content or None)

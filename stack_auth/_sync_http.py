@@ -13,7 +13,7 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from stack_auth._http import HTTPClient, RawResponse, Timeouts, connection_error
+from stack_auth._http import HTTPClient, RawResponse, Timeouts, connection_error, header_refused
 from stack_auth._httpx import chosen_name, error_classes, library
 
 if TYPE_CHECKING:
@@ -104,8 +104,12 @@ class HttpBackend:
             client = pools.proxied()
         try:
             response = client.request(method, url, headers=headers, content=content, timeout=timeout)
+        except error_classes("LocalProtocolError"):
+            response = None
         except error_classes("TransportError") as exc:
             raise connection_error(exc, method, url) from exc
+        if response is None:
+            raise header_refused(method, url)
         return RawResponse(response.status_code, response.headers, response.content)
 
     def close(self) -> None:

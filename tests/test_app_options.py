@@ -39,6 +39,17 @@ def test_bad_options_say_what_to_fix(kwargs: dict[str, object], message: str) ->
     assert SECRET not in str(info.value)
 
 
+@pytest.mark.parametrize("name", ["project_id", "secret_server_key", "publishable_client_key"])
+@pytest.mark.parametrize("cls", [AsyncStackServerApp, StackServerApp])
+def test_a_credential_with_a_line_break_is_refused_unquoted(name: str, cls: type[StackServerApp]) -> None:
+    """The usual way to get one: a key read from a file or an env file with its newline. As a header it would
+    smuggle another header; it is refused when the app is created, without echoing the key."""
+    kwargs = {"project_id": "p", "secret_server_key": "k", "publishable_client_key": "pck", name: SECRET + "\n"}
+    with pytest.raises(ConfigurationError, match=f"{name} contains a line break") as info:
+        cls(**kwargs)
+    assert SECRET not in str(info.value)
+
+
 def test_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STACK_PROJECT_ID", "proj")
     monkeypatch.setenv("STACK_SECRET_SERVER_KEY", SECRET)

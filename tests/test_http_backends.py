@@ -23,9 +23,17 @@ from pathlib import Path
 import pytest
 from emulator_helpers import samples
 
-from stack_auth import APIConnectionError, APITimeoutError, AsyncStackServerApp, StackServerApp
+from stack_auth import (
+    APIConnectionError,
+    APITimeoutError,
+    AsyncStackClientApp,
+    AsyncStackServerApp,
+    StackClientApp,
+    StackServerApp,
+)
 from stack_auth._aiohttp_pool import INLINE_BODY_LIMIT
 from stack_auth._http import Timeouts
+from stack_auth._httpx import library
 from stack_auth._stdlib_pool import StdlibPool
 
 PROJECT_ID = "a7e02ba4-8d2b-4bcb-bc08-1d1f0b6a5f4e"
@@ -397,3 +405,51 @@ def test_sync_pool_verifies_tls_with_the_trust_store_of_the_environment(
     ]
     assert json.loads(server.requests[0].body) == {"display_name": "Ada"}
     assert server.connections == 1
+
+
+def shown(exc: BaseException) -> list[str]:
+    """What a user or a log could see of an exception: its text and repr, and those of its whole chain."""
+    seen: list[str] = []
+    found: BaseException | None = exc
+    while found is not None:
+        seen += [str(found), repr(found)]
+        found = found.__cause__ or found.__context__
+    return seen
+
+
+@pytest.mark.anyio
+async def test_async_token_that_is_not_a_header_is_refused_unsent_without_quoting_it(
+    recording_server: RecordingServer,
+) -> None:
+    """A token with a line break would smuggle a header: a typed error, the token quoted nowhere."""
+    token = "eyJ.secret-token.x\r\nX-Evil: 1"
+    async with AsyncStackClientApp(
+        project_id=PROJECT_ID, publishable_client_key="pck", base_url=recording_server.base_url, max_retries=0
+    ) as app:
+        with pytest.raises(APIConnectionError) as info:
+            await app.current_user.get(tokens={"access_token": token, "refresh_token": None})
+    assert not any("secret-token" in text for text in shown(info.value))
+    assert recording_server.requests == []
+
+
+@pytest.mark.parametrize("own_pool", [True, False], ids=["own pool", "http_client"])
+def test_sync_token_that_is_not_a_header_is_refused_unsent_without_quoting_it(
+    recording_server: RecordingServer, own_pool: bool
+) -> None:
+    token = "eyJ.secret-token.x\r\nX-Evil: 1"
+    client = None if own_pool else library().Client()
+    app = StackClientApp(
+        project_id=PROJECT_ID,
+        publishable_client_key="pck",
+        base_url=recording_server.base_url,
+        max_retries=0,
+        http_client=client,
+    )
+    with app, pytest.raises(APIConnectionError) as info:
+        app.current_user.get(tokens={"access_token": token, "refresh_token": None})
+    if client is not None:
+        client.close()
+    assert not info.value.maybe_sent
+    assert "not valid HTTP" in str(info.value)
+    assert not any("secret-token" in text for text in shown(info.value))
+    assert recording_server.requests == []

@@ -307,9 +307,15 @@ class AsyncStackServerApp(AsyncAppBase):
 
 
 def _check_text(name: str, value: object, *, hint: str = "") -> None:
+    """A credential sent in a header: a non-empty string without control characters (never echoed: it may be a key)."""
     if not isinstance(value, str) or not value.strip():
         shown = "an empty string" if value == "" else type(value).__name__
         raise ConfigurationError(f"{name} must be a non-empty string{hint}, got {shown}")
+    if not value.isprintable():
+        raise ConfigurationError(
+            f"{name} contains a line break or another control character (read from a file or the environment with "
+            "its newline?): remove it"
+        )
 
 
 def from_env_options(options: dict[str, Any], *, server: bool) -> dict[str, Any]:
