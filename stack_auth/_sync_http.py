@@ -129,8 +129,8 @@ def _close_pools(pools: OwnPools, pid: int) -> None:
 
 
 def _close_inherited_sockets(client: HTTPClient) -> None:
-    """Close a forked child's copies of the sockets of its parent's httpx client, found through httpx's and
-    httpcore's private fields (``tests/test_lifecycle.py`` checks it works)."""
+    """Close a forked child's copies of the sockets of its parent's httpx client (for proxied origins), found
+    through httpx's and httpcore's private fields; a field that moved leaves the copies to the garbage collector."""
     transports: list[Any] = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
     for transport in transports:
         pool = getattr(transport, "_pool", None)
