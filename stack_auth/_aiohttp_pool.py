@@ -48,7 +48,8 @@ class InlineBodyRequest(aiohttp.ClientRequest):
         finally:
             if protocol.transport is shim:  # else the connection was lost meanwhile: leave it as aiohttp set it
                 protocol.transport = shim.transport
-        if not shim.sent:  # not expected: aiohttp kept the headers back; the body follows them whenever they go
+        if not shim.sent:
+            # aiohttp wrote its headers without this transport's write(): as before this shim, the body follows.
             shim.transport.write(body)
         return response
 
